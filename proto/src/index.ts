@@ -1,0 +1,3 @@
+export * from "./gen/trawl/v1/scraper_pb.js";
+export * from "./grpc.js";
+export * from "./names.js";

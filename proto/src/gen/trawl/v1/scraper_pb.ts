@@ -347,8 +347,9 @@ export const WatchEventsResponseSchema: GenMessage<WatchEventsResponse> = /*@__P
   messageDesc(file_trawl_v1_scraper, 12);
 
 /**
- * State as of `offset`, sent when a watcher asks for events older than the
- * log retains. Events after it follow on the same stream.
+ * The current state as of `offset` (the log's head when it was taken), sent
+ * when a watcher asks for events older than the log retains. Events after
+ * `offset` follow on the same stream.
  *
  * @generated from message trawl.v1.Snapshot
  */

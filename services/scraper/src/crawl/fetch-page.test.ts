@@ -1,0 +1,123 @@
+import { PageErrorKind } from "@trawl/proto";
+import { Agent } from "undici";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closedPort, startSite, type Site } from "../test-support/http-site.js";
+import { fetchPage, MAX_REDIRECTS, type BodySink, type FetchOptions } from "./fetch-page.js";
+
+/** Collects the body the way the crawler's extractor would receive it. */
+function collector(): BodySink<string> & { startedWith?: string } {
+  let body = "";
+  const sink: BodySink<string> & { startedWith?: string } = {
+    start: (url) => {
+      sink.startedWith = url;
+      body = "";
+    },
+    write: (chunk) => {
+      body += chunk;
+    },
+    end: () => body,
+  };
+  return sink;
+}
+
+describe("fetchPage", () => {
+  let site: Site;
+  const dispatcher = new Agent({ connections: 4 });
+  const options = (extra: Partial<FetchOptions> = {}): FetchOptions => ({
+    dispatcher,
+    userAgent: "trawl-test",
+    timeoutMs: 2_000,
+    maxBodyBytes: 1_000,
+    signal: new AbortController().signal,
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    site = await startSite((req, res) => {
+      const path = req.url ?? "/";
+      const html = { "content-type": "text/html; charset=utf-8" };
+      if (path === "/ok") return void res.writeHead(200, html).end(`<p>hello ${req.headers["user-agent"]}</p>`);
+      if (path === "/xhtml") return void res.writeHead(200, { "content-type": "application/xhtml+xml" }).end("<p>x</p>");
+      if (path === "/latin1") return void res.writeHead(200, { "content-type": "text/html; charset=iso-8859-1" }).end(Buffer.from([0x63, 0x61, 0x66, 0xe9]));
+      if (path === "/missing") return void res.writeHead(404, html).end("<p>gone</p>");
+      if (path === "/broken") return void res.writeHead(500, html).end("<p>oops</p>");
+      if (path === "/json") return void res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      if (path === "/untyped") return void res.writeHead(200).end("<p>?</p>");
+      if (path === "/declared-large") return void res.writeHead(200, { ...html, "content-length": "5000" }).end("x".repeat(5000));
+      if (path === "/streamed-large") {
+        res.writeHead(200, html);
+        for (let i = 0; i < 20; i++) res.write("y".repeat(100));
+        return void res.end();
+      }
+      if (path === "/hang") return; // never answers
+      if (path === "/loop-a") return void res.writeHead(302, { location: "/loop-b" }).end();
+      if (path === "/loop-b") return void res.writeHead(302, { location: "/loop-a" }).end();
+      if (path === "/no-location") return void res.writeHead(301).end();
+      if (path === "/to-mailto") return void res.writeHead(302, { location: "mailto:a@b.c" }).end();
+      const hop = /^\/hop\/(\d+)$/.exec(path);
+      if (hop) {
+        const n = Number(hop[1]);
+        if (n === 0) return void res.writeHead(200, html).end("<p>arrived</p>");
+        return void res.writeHead(n % 2 ? 301 : 307, { location: `/hop/${n - 1}#frag` }).end();
+      }
+      res.writeHead(404).end();
+    });
+  });
+  afterAll(async () => {
+    await site.close();
+    await dispatcher.close();
+  });
+
+  it("streams an HTML body to the sink", async () => {
+    const sink = collector();
+    const outcome = await fetchPage(`${site.origin}/ok`, options(), sink);
+    expect(outcome).toMatchObject({ kind: "ok", status: 200, finalUrl: `${site.origin}/ok`, result: "<p>hello trawl-test</p>", redirects: [] });
+    expect(sink.startedWith).toBe(`${site.origin}/ok`);
+  });
+
+  it("accepts application/xhtml+xml and decodes a declared charset", async () => {
+    expect(await fetchPage(`${site.origin}/xhtml`, options(), collector())).toMatchObject({ kind: "ok", result: "<p>x</p>" });
+    expect(await fetchPage(`${site.origin}/latin1`, options(), collector())).toMatchObject({ kind: "ok", result: "café", bytes: 4 });
+  });
+
+  it(`follows up to ${MAX_REDIRECTS} redirects, reporting every hop`, async () => {
+    const outcome = await fetchPage(`${site.origin}/hop/${MAX_REDIRECTS}`, options(), collector());
+    expect(outcome).toMatchObject({ kind: "ok", finalUrl: `${site.origin}/hop/0`, result: "<p>arrived</p>" });
+    expect(outcome.kind === "ok" && outcome.redirects).toEqual([4, 3, 2, 1, 0].map((n) => `${site.origin}/hop/${n}`));
+  });
+
+  it.each<[string, string, Partial<FetchOptions>, { errorKind: PageErrorKind; status?: number; message?: RegExp }]>([
+    ["a 404", "/missing", {}, { errorKind: PageErrorKind.HTTP, status: 404, message: /HTTP 404/ }],
+    ["a 500", "/broken", {}, { errorKind: PageErrorKind.HTTP, status: 500 }],
+    ["a redirect without Location", "/no-location", {}, { errorKind: PageErrorKind.HTTP, status: 301 }],
+    ["a redirect to a non-http URL", "/to-mailto", {}, { errorKind: PageErrorKind.HTTP, status: 302 }],
+    ["a JSON response", "/json", {}, { errorKind: PageErrorKind.NOT_HTML, message: /application\/json/ }],
+    ["a response without content-type", "/untyped", {}, { errorKind: PageErrorKind.NOT_HTML }],
+    ["a declared length over the limit", "/declared-large", {}, { errorKind: PageErrorKind.TOO_LARGE }],
+    ["a streamed body over the limit", "/streamed-large", {}, { errorKind: PageErrorKind.TOO_LARGE }],
+    ["a server that never answers", "/hang", { timeoutMs: 150 }, { errorKind: PageErrorKind.TIMEOUT, message: /150 ms/ }],
+    ["a redirect loop", "/loop-a", {}, { errorKind: PageErrorKind.TOO_MANY_REDIRECTS }],
+    [`${MAX_REDIRECTS + 1} redirects`, `/hop/${MAX_REDIRECTS + 1}`, {}, { errorKind: PageErrorKind.TOO_MANY_REDIRECTS }],
+  ])("classifies %s", async (_name, path, extra, expected) => {
+    const outcome = await fetchPage(`${site.origin}${path}`, options(extra), collector());
+    expect(outcome.kind).toBe("error");
+    if (outcome.kind !== "error") return;
+    expect(outcome.errorKind).toBe(expected.errorKind);
+    if (expected.status !== undefined) expect(outcome.status).toBe(expected.status);
+    if (expected.message !== undefined) expect(outcome.message).toMatch(expected.message);
+  });
+
+  it("classifies a refused connection as NETWORK", async () => {
+    const port = await closedPort();
+    const outcome = await fetchPage(`http://127.0.0.1:${port}/`, options(), collector());
+    expect(outcome).toMatchObject({ kind: "error", errorKind: PageErrorKind.NETWORK, message: expect.stringMatching(/ECONNREFUSED/) });
+  });
+
+  it("reports an abort of the job signal as aborted, not as an error", async () => {
+    const controller = new AbortController();
+    const pending = fetchPage(`${site.origin}/hang`, options({ signal: controller.signal }), collector());
+    controller.abort();
+    expect(await pending).toEqual({ kind: "aborted" });
+    expect(await fetchPage(`${site.origin}/ok`, options({ signal: controller.signal }), collector())).toEqual({ kind: "aborted" });
+  });
+});

@@ -1,0 +1,232 @@
+import * as grpc from "@grpc/grpc-js";
+import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { createClient, JobStatus, Platform, ScraperService, type ServiceClient, type WatchEventsResponse } from "@trawl/proto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../config.js";
+import { createScraperServer, type ScraperServer } from "../server.js";
+import { htmlPages, linkPage, startSite, type Site } from "../test-support/http-site.js";
+import { encodePageToken } from "./page-token.js";
+
+type Client = ServiceClient<typeof ScraperService>;
+
+async function expectStatus(call: Promise<unknown>, code: grpc.status, details?: string | RegExp): Promise<void> {
+  const err = (await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  )) as grpc.ServiceError | undefined;
+  expect(err, "the call should have failed").toBeDefined();
+  expect(err?.code).toBe(code);
+  if (details !== undefined) expect(err?.details).toMatch(details);
+}
+
+/** Collects a WatchEvents stream until `until` says stop (then cancels it) or the server ends it. */
+function collect(stream: grpc.ClientReadableStream<WatchEventsResponse>, until: (all: WatchEventsResponse[]) => boolean): Promise<WatchEventsResponse[]> {
+  const all: WatchEventsResponse[] = [];
+  return new Promise((resolve, reject) => {
+    stream.on("data", (msg: WatchEventsResponse) => {
+      all.push(msg);
+      if (until(all)) {
+        stream.cancel();
+        resolve(all);
+      }
+    });
+    stream.on("error", (err: grpc.ServiceError) => (err.code === grpc.status.CANCELLED ? resolve(all) : reject(err)));
+    stream.on("end", () => resolve(all));
+  });
+}
+
+const isTerminalEvent = (m: WatchEventsResponse) =>
+  m.message.case === "event" && ["completed", "failed", "cancelled"].includes(m.message.value.kind.case ?? "");
+
+describe("ScraperService over a real grpc-js server", () => {
+  let site: Site;
+  let server: ScraperServer;
+  let client: Client;
+  let address: string;
+
+  beforeAll(async () => {
+    site = await startSite(htmlPages({ "/": linkPage("home", ["/a", "/b"]), "/a": linkPage("a", []), "/b": linkPage("b", []) }));
+    server = createScraperServer(loadConfig({ SCRAPER_PORT: "0", PROGRESS_INTERVAL_MS: "0", CRAWL_MAX_DEPTH: "3", CRAWL_MAX_PAGES_LIMIT: "500" }));
+    ({ address } = await server.listen());
+    client = createClient(ScraperService, address);
+  });
+  afterAll(async () => {
+    client.close();
+    await server.close();
+    await site.close();
+  });
+
+  describe("StartJob validation", () => {
+    it.each<[string, Record<string, unknown>, string]>([
+      ["a missing crawl spec", {}, "crawl: is required"],
+      ["no URLs", { crawl: { urls: [] } }, "crawl.urls: must contain at least one URL"],
+      ["an ftp URL", { crawl: { urls: ["ftp://example.com/"] } }, "crawl.urls[0]: must be an http or https URL"],
+      ["an unparseable second URL", { crawl: { urls: ["http://example.com/", "http://exa mple.com/"] } }, "crawl.urls[1]: must be an http or https URL"],
+      ["a relative URL", { crawl: { urls: ["/just/a/path"] } }, "crawl.urls[0]: must be an http or https URL"],
+      ["a depth over the limit", { crawl: { urls: ["http://example.com/"], depth: 4 } }, "crawl.depth: must be at most 3"],
+      ["too many pages", { crawl: { urls: ["http://example.com/"], maxPages: 501 } }, "crawl.max_pages: must be at most 500"],
+      ["too much concurrency", { crawl: { urls: ["http://example.com/"], concurrency: 1000 } }, "crawl.concurrency: must be at most 256"],
+      ["an unknown platform", { crawl: { urls: ["http://example.com/"], platform: 42 } }, "crawl.platform: unknown platform 42"],
+    ])("rejects %s with INVALID_ARGUMENT naming the field", async (_name, request, details) => {
+      await expectStatus(client.startJob(request), grpc.status.INVALID_ARGUMENT, details);
+    });
+  });
+
+  it("starts a job, reports it RUNNING at once and streams it to its terminal event", async () => {
+    const { job, estimatedTimeSeconds } = await client.startJob({ crawl: { urls: [`${site.origin}/`], depth: 1 } });
+    expect(job).toMatchObject({ status: JobStatus.RUNNING, platform: Platform.WEB, lastSeq: 2n });
+    expect(job?.spec).toMatchObject({ maxPages: 500, concurrency: 8, requestTimeoutMs: 10_000, maxDurationMs: 600_000 });
+    expect(estimatedTimeSeconds).toBeGreaterThan(0);
+    const id = job?.id ?? "";
+
+    const messages = await collect(client.watchEvents({ jobId: id }), (all) => all.some(isTerminalEvent));
+    const events = messages.flatMap((m) => (m.message.case === "event" ? [m.message.value] : []));
+    expect(events.every((e) => e.jobId === id)).toBe(true);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => BigInt(i + 1)));
+    expect(events.at(-1)?.kind.case).toBe("completed");
+
+    const { job: done } = await client.getJob({ jobId: id });
+    expect(done).toMatchObject({ status: JobStatus.COMPLETED, lastSeq: BigInt(events.length) });
+    expect(done?.counters).toMatchObject({ pagesDone: 3, pagesTotal: 3, successCount: 3, items: 3 });
+    expect(done?.finishedAt).toBeDefined();
+
+    await expectStatus(client.cancelJob({ jobId: id }), grpc.status.FAILED_PRECONDITION, /already ended/);
+
+    const stats = await client.getStats({});
+    expect(stats.activeJobs).toBe(0);
+    expect(stats.platforms.find((p) => p.platform === Platform.WEB)).toMatchObject({ pages: 3n, successCount: 3n, totalItems: 3n });
+  });
+
+  it("resumes a watch after an offset without repeating events", async () => {
+    const { job } = await client.startJob({ crawl: { urls: [`${site.origin}/a`] } });
+    const id = job?.id ?? "";
+    await server.jobs.whenDone(id);
+    const first = await collect(client.watchEvents({ jobId: id }), (all) => all.some(isTerminalEvent));
+    const offsets = first.map((m) => (m.message.case === "event" ? m.message.value.offset : 0n));
+    const resumeAfter = offsets[2] ?? 0n;
+    const rest = await collect(client.watchEvents({ jobId: id, afterOffset: resumeAfter }), (all) => all.some(isTerminalEvent));
+    expect(rest.map((m) => (m.message.case === "event" ? m.message.value.offset : 0n))).toEqual(offsets.slice(3));
+  });
+
+  it.each([
+    ["GetJob", (c: Client) => c.getJob({ jobId: "no-such-job" })],
+    ["CancelJob", (c: Client) => c.cancelJob({ jobId: "no-such-job" })],
+  ])("%s of an unknown job is NOT_FOUND", async (_name, call) => {
+    await expectStatus(call(client), grpc.status.NOT_FOUND, /job_id/);
+  });
+
+  it.each([
+    ["GetJob", (c: Client) => c.getJob({ jobId: "" })],
+    ["CancelJob", (c: Client) => c.cancelJob({ jobId: "" })],
+  ])("%s without a job id is INVALID_ARGUMENT", async (_name, call) => {
+    await expectStatus(call(client), grpc.status.INVALID_ARGUMENT, "job_id: is required");
+  });
+
+  it("lists jobs newest first, a page at a time, filtered by status", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { job } = await client.startJob({ crawl: { urls: [`${site.origin}/b`] } });
+      ids.push(job?.id ?? "");
+    }
+    for (const id of ids) await server.jobs.whenDone(id);
+    const first = await client.listJobs({ pageSize: 2 });
+    expect(first.jobs.map((j) => j.id)).toEqual([ids[2], ids[1]]);
+    expect(first.nextPageToken).not.toBe("");
+    const second = await client.listJobs({ pageSize: 2, pageToken: first.nextPageToken });
+    expect(second.jobs[0]?.id).toBe(ids[0]);
+
+    const everything = await client.listJobs({ pageSize: 500 });
+    expect(everything.nextPageToken).toBe("");
+    const running = await client.listJobs({ statuses: [JobStatus.RUNNING] });
+    expect(running.jobs).toEqual([]);
+    const completed = await client.listJobs({ statuses: [JobStatus.COMPLETED], pageSize: 1000 });
+    expect(completed.jobs.length).toBe(everything.jobs.length);
+  });
+
+  it.each([
+    ["garbage", "not a token!"],
+    ["a base64 string that is not ours", Buffer.from("hello").toString("base64url")],
+  ])("rejects a %s page token with INVALID_ARGUMENT", async (_name, pageToken) => {
+    await expectStatus(client.listJobs({ pageToken }), grpc.status.INVALID_ARGUMENT, /^page_token:/);
+  });
+
+  it("accepts its own page tokens", async () => {
+    expect((await client.listJobs({ pageToken: encodePageToken(0) })).jobs).toEqual([]);
+  });
+
+  it("rejects an unknown status filter", async () => {
+    await expectStatus(client.listJobs({ statuses: [JobStatus.COMPLETED, 99 as JobStatus] }), grpc.status.INVALID_ARGUMENT, /^statuses\[1\]/);
+  });
+
+  it("reports SERVING on the standard health service, overall and for ScraperService", async () => {
+    const raw = new grpc.Client(address, grpc.credentials.createInsecure());
+    const check = (service: string) =>
+      new Promise<number>((resolve, reject) =>
+        raw.makeUnaryRequest(
+          "/grpc.health.v1.Health/Check",
+          (name: string) => Buffer.from(new BinaryWriter().tag(1, WireType.LengthDelimited).string(name).finish()),
+          (bytes: Buffer) => {
+            const reader = new BinaryReader(bytes);
+            let status = 0;
+            while (reader.pos < reader.len) {
+              const [field, wire] = reader.tag();
+              if (field === 1) status = reader.int32();
+              else reader.skip(wire);
+            }
+            return status;
+          },
+          service,
+          (err, status) => (err ? reject(err) : resolve(status ?? -1)),
+        ),
+      );
+    const SERVING = 1;
+    expect(await check("")).toBe(SERVING);
+    expect(await check("trawl.v1.ScraperService")).toBe(SERVING);
+    await expectStatus(check("no.such.Service"), grpc.status.NOT_FOUND);
+    raw.close();
+  });
+
+  it("lists trawl.v1.ScraperService through server reflection", async () => {
+    const raw = new grpc.Client(address, grpc.credentials.createInsecure());
+    const call = raw.makeBidiStreamRequest(
+      "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+      // ServerReflectionRequest { list_services = 7 }
+      (listServices: string) => Buffer.from(new BinaryWriter().tag(7, WireType.LengthDelimited).string(listServices).finish()),
+      // ServerReflectionResponse { list_services_response = 6 { repeated service = 1 { name = 1 } } }
+      (bytes: Buffer) => {
+        const names: string[] = [];
+        const reader = new BinaryReader(bytes);
+        while (reader.pos < reader.len) {
+          const [field, wire] = reader.tag();
+          if (field !== 6) {
+            reader.skip(wire);
+            continue;
+          }
+          const list = new BinaryReader(reader.bytes());
+          while (list.pos < list.len) {
+            const [f, w] = list.tag();
+            if (f !== 1) {
+              list.skip(w);
+              continue;
+            }
+            const service = new BinaryReader(list.bytes());
+            while (service.pos < service.len) {
+              const [sf, sw] = service.tag();
+              if (sf === 1) names.push(service.string());
+              else service.skip(sw);
+            }
+          }
+        }
+        return names;
+      },
+    );
+    const names = await new Promise<string[]>((resolve, reject) => {
+      call.on("data", (data: string[]) => resolve(data));
+      call.on("error", reject);
+      call.write("*");
+    });
+    call.end();
+    raw.close();
+    expect(names).toContain("trawl.v1.ScraperService");
+  });
+});

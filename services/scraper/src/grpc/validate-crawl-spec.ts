@@ -1,0 +1,66 @@
+/**
+ * Validates a StartJob request's CrawlSpec against the scraper's limits and
+ * resolves every "0 means default" field. A failure names the offending
+ * field the way INVALID_ARGUMENT details report it ("crawl.urls[0]").
+ */
+import { create } from "@bufbuild/protobuf";
+import { CrawlSpecSchema, Platform, type CrawlSpec } from "@trawl/proto";
+import type { CrawlConfig } from "../config.js";
+import { normalizeUrl } from "../crawl/normalize-url.js";
+import { detectPlatform } from "../extract/platform.js";
+import type { ResolvedCrawl } from "../jobs/job-service.js";
+
+/** Start URLs one request may carry. */
+export const MAX_START_URLS = 1000;
+/** Longest start URL accepted. */
+export const MAX_URL_LENGTH = 8192;
+/** Parallel fetches one job may ask for. */
+export const MAX_CONCURRENCY = 256;
+/** Per-request timeout a job may ask for. */
+export const MAX_REQUEST_TIMEOUT_MS = 300_000;
+/** Wall-clock limit a job may ask for. */
+export const MAX_DURATION_MS = 86_400_000;
+
+export type SpecValidation = { ok: true; crawl: ResolvedCrawl } | { ok: false; field: string; message: string };
+
+const KNOWN_PLATFORMS = new Set<number>([Platform.UNSPECIFIED, Platform.WEB, Platform.TWITTER, Platform.YOUTUBE, Platform.REDDIT]);
+
+const invalid = (field: string, message: string): SpecValidation => ({ ok: false, field, message });
+
+export function validateCrawlSpec(spec: CrawlSpec | undefined, limits: CrawlConfig): SpecValidation {
+  if (spec === undefined) return invalid("crawl", "is required");
+  if (spec.urls.length === 0) return invalid("crawl.urls", "must contain at least one URL");
+  if (spec.urls.length > MAX_START_URLS) return invalid("crawl.urls", `must contain at most ${MAX_START_URLS} URLs`);
+  const startUrls: string[] = [];
+  for (const [i, url] of spec.urls.entries()) {
+    const normalized = url.length <= MAX_URL_LENGTH && /^https?:/i.test(url.trim()) ? normalizeUrl(url) : undefined;
+    if (normalized === undefined) return invalid(`crawl.urls[${i}]`, "must be an http or https URL");
+    startUrls.push(normalized);
+  }
+  if (spec.depth > limits.maxDepth) return invalid("crawl.depth", `must be at most ${limits.maxDepth}`);
+  if (!KNOWN_PLATFORMS.has(spec.platform)) return invalid("crawl.platform", `unknown platform ${spec.platform}`);
+  if (spec.maxPages > limits.maxPagesLimit) return invalid("crawl.max_pages", `must be at most ${limits.maxPagesLimit}`);
+  if (spec.concurrency > MAX_CONCURRENCY) return invalid("crawl.concurrency", `must be at most ${MAX_CONCURRENCY}`);
+  if (spec.requestTimeoutMs > MAX_REQUEST_TIMEOUT_MS) return invalid("crawl.request_timeout_ms", `must be at most ${MAX_REQUEST_TIMEOUT_MS}`);
+  if (spec.maxDurationMs > MAX_DURATION_MS) return invalid("crawl.max_duration_ms", `must be at most ${MAX_DURATION_MS}`);
+
+  const platform = spec.platform !== Platform.UNSPECIFIED ? spec.platform : detectPlatform(startUrls[0] as string);
+  const resolved = create(CrawlSpecSchema, {
+    urls: [...spec.urls],
+    depth: spec.depth,
+    platform: spec.platform,
+    extractEmbeddings: spec.extractEmbeddings,
+    maxPages: spec.maxPages || limits.maxPages,
+    concurrency: spec.concurrency || limits.concurrency,
+    requestTimeoutMs: spec.requestTimeoutMs || limits.requestTimeoutMs,
+    maxDurationMs: spec.maxDurationMs || limits.maxDurationMs,
+  });
+  return { ok: true, crawl: { spec: resolved, startUrls, platform } };
+}
+
+/** StartJobResponse.estimated_time_seconds: pages the job may fetch at roughly half a second each, spread over its concurrency. */
+export function estimateSeconds(crawl: ResolvedCrawl): number {
+  const { spec } = crawl;
+  const pages = spec.depth === 0 ? Math.min(crawl.startUrls.length, spec.maxPages) : spec.maxPages;
+  return Math.max(1, Math.ceil((pages * 0.5) / spec.concurrency));
+}

@@ -1,0 +1,111 @@
+/**
+ * Every job this scraper knows, in creation order, and the per-platform
+ * statistics over all of them.
+ */
+import { create } from "@bufbuild/protobuf";
+import { isTerminal, PlatformStatsSchema, type JobStatus, type Platform, type PlatformStats } from "@trawl/proto";
+import type { JobState } from "./job-state.js";
+
+interface PlatformTotals {
+  items: number;
+  successCount: number;
+  errorCount: number;
+  processingMsTotal: number;
+}
+
+export interface ListQuery {
+  /** Empty: every status. */
+  statuses: readonly JobStatus[];
+  pageSize: number;
+  /** Only jobs created before the job with this ordinal (the page token). */
+  beforeOrdinal?: number;
+}
+
+export interface ListPage {
+  jobs: JobState[];
+  /** Ordinal to continue before, when more jobs may match. */
+  nextBeforeOrdinal?: number;
+}
+
+export class JobRegistry {
+  private readonly byId = new Map<string, JobState>();
+  private readonly ordered: JobState[] = [];
+  private readonly platforms = new Map<Platform, PlatformTotals>();
+
+  /** The ordinal the next job gets. */
+  get nextOrdinal(): number {
+    return this.ordered.length;
+  }
+
+  add(job: JobState): void {
+    if (job.ordinal !== this.ordered.length) throw new RangeError(`job ordinal ${job.ordinal} is out of order`);
+    this.byId.set(job.id, job);
+    this.ordered.push(job);
+    if (!this.platforms.has(job.platform)) this.platforms.set(job.platform, { items: 0, successCount: 0, errorCount: 0, processingMsTotal: 0 });
+  }
+
+  get(id: string): JobState | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Newest first. */
+  list({ statuses, pageSize, beforeOrdinal }: ListQuery): ListPage {
+    const jobs: JobState[] = [];
+    const wanted = statuses.length > 0 ? new Set(statuses) : undefined;
+    let i = Math.min(beforeOrdinal ?? this.ordered.length, this.ordered.length) - 1;
+    for (; i >= 0 && jobs.length < pageSize; i--) {
+      const job = this.ordered[i] as JobState;
+      if (wanted === undefined || wanted.has(job.status)) jobs.push(job);
+    }
+    const last = jobs.at(-1);
+    // Offer a next page only when another matching job exists, so the last page has no token.
+    for (; i >= 0 && last !== undefined; i--) {
+      if (wanted === undefined || wanted.has((this.ordered[i] as JobState).status)) return { jobs, nextBeforeOrdinal: last.ordinal };
+    }
+    return { jobs };
+  }
+
+  /** Every job, oldest first. */
+  all(): readonly JobState[] {
+    return this.ordered;
+  }
+
+  activeCount(): number {
+    let active = 0;
+    for (const job of this.ordered) if (!isTerminal(job.status)) active++;
+    return active;
+  }
+
+  get size(): number {
+    return this.ordered.length;
+  }
+
+  /** Adds one processed page to its platform's totals. */
+  recordPage(platform: Platform, ok: boolean, processingMs: number): void {
+    const totals = this.platforms.get(platform);
+    if (totals === undefined) return;
+    if (ok) {
+      totals.successCount++;
+      totals.items++;
+    } else {
+      totals.errorCount++;
+    }
+    totals.processingMsTotal += processingMs;
+  }
+
+  /** One entry per platform that has had a job, in platform order. */
+  platformStats(): PlatformStats[] {
+    return [...this.platforms.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([platform, t]) =>
+        create(PlatformStatsSchema, {
+          platform,
+          totalItems: BigInt(t.items),
+          successCount: BigInt(t.successCount),
+          errorCount: BigInt(t.errorCount),
+          processingMsTotal: BigInt(t.processingMsTotal),
+          pages: BigInt(t.successCount + t.errorCount),
+        }),
+      );
+  }
+}

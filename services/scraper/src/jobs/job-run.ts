@@ -1,0 +1,254 @@
+/**
+ * Runs one crawl job and emits its events in the contract's order:
+ * JobStarted, TaskStarted per start URL, ItemScraped/PageFailed per page
+ * with throttled JobProgress between them, TaskFinished/TaskFailed per start
+ * URL, one final JobProgress, then exactly one terminal event — and nothing
+ * after it.
+ */
+import { setMaxListeners } from "node:events";
+import { create } from "@bufbuild/protobuf";
+import {
+  ItemScrapedSchema,
+  JobCancelledSchema,
+  JobCompletedSchema,
+  JobFailedSchema,
+  JobProgressSchema,
+  JobStartedSchema,
+  JobStatus,
+  PageErrorKind,
+  PageErrorKindSchema,
+  PageFailedSchema,
+  TaskFailedSchema,
+  TaskFinishedSchema,
+  TaskStartedSchema,
+  type Item,
+} from "@trawl/proto";
+import type { Logger } from "pino";
+import { Agent } from "undici";
+import type { CrawlConfig } from "../config.js";
+import { crawl, type PageResult } from "../crawl/crawler.js";
+import type { EventLog, JobEventKind } from "../events/event-log.js";
+import { buildItem } from "../extract/build-item.js";
+import type { JobRegistry } from "./job-registry.js";
+import type { JobState } from "./job-state.js";
+import { ProgressThrottle } from "./progress-throttle.js";
+
+export interface RunContext {
+  log: EventLog;
+  registry: JobRegistry;
+  crawl: Pick<CrawlConfig, "userAgent" | "maxBodyBytes">;
+  progressIntervalMs: number;
+  logger: Logger;
+}
+
+/** Abort reason of a CancelJob. */
+class CancelRequest {
+  constructor(readonly reason: string) {}
+}
+/** Abort reason when the job's max_duration_ms runs out. */
+class DurationLimit {
+  constructor(readonly limitMs: number) {}
+}
+
+interface Task {
+  id: string;
+  url: string;
+  pages: number;
+  items: number;
+  errors: number;
+  /** Set once the start URL's page has been processed. */
+  started: boolean;
+  /** Why the start URL failed, when it did. */
+  failure: string | undefined;
+}
+
+function errorKindName(kind: PageErrorKind): string {
+  return PageErrorKindSchema.values.find((v) => v.number === kind)?.localName.toLowerCase() ?? "error";
+}
+
+export class JobRun {
+  private readonly controller = new AbortController();
+  private readonly tasks: Task[];
+  private readonly throttle: ProgressThrottle;
+  private lastItem: Item | undefined;
+  private finished: Promise<void> | undefined;
+
+  constructor(
+    readonly job: JobState,
+    private readonly ctx: RunContext,
+  ) {
+    this.tasks = job.spec.urls.map((url, i) => ({ id: `${job.id}-t${i + 1}`, url, pages: 0, items: 0, errors: 0, started: false, failure: undefined }));
+    this.throttle = new ProgressThrottle(ctx.progressIntervalMs, () => this.emitProgress());
+    // Every fetch in flight listens on the job's signal; that is expected, not a leak.
+    setMaxListeners(job.spec.concurrency + 8, this.controller.signal);
+  }
+
+  /**
+   * Emits JobStarted and the TaskStarted events synchronously (so the
+   * StartJob response already reflects them), then crawls in the background.
+   */
+  start(): void {
+    const { job } = this;
+    job.status = JobStatus.RUNNING;
+    job.startedAt = new Date();
+    this.emit({ case: "started", value: create(JobStartedSchema, { job: job.toProto() }) });
+    job.counters.pagesTotal = Math.min(new Set(job.startUrls).size, job.spec.maxPages);
+    for (const task of this.tasks) this.emit({ case: "taskStarted", value: create(TaskStartedSchema, { taskId: task.id, url: task.url }) });
+    this.ctx.logger.info({ jobId: job.id, platform: job.platform, tasks: this.tasks.length }, "job started");
+    this.finished = this.run();
+  }
+
+  /** Resolves once the terminal event has been emitted. */
+  get done(): Promise<void> {
+    return this.finished ?? Promise.resolve();
+  }
+
+  /** Aborts the crawl (fetches in flight are not counted); the job ends CANCELLED. */
+  cancel(reason: string): Promise<void> {
+    if (!this.controller.signal.aborted) this.controller.abort(new CancelRequest(reason));
+    return this.done;
+  }
+
+  private async run(): Promise<void> {
+    const { job } = this;
+    const { spec } = job;
+    const agent = new Agent({ connections: spec.concurrency, keepAliveTimeout: 10_000, connect: { timeout: spec.requestTimeoutMs } });
+    const durationTimer = setTimeout(() => this.controller.abort(new DurationLimit(spec.maxDurationMs)), spec.maxDurationMs);
+    let crashed: unknown;
+    try {
+      await crawl(
+        {
+          startUrls: job.startUrls,
+          depth: spec.depth,
+          maxPages: spec.maxPages,
+          concurrency: spec.concurrency,
+          requestTimeoutMs: spec.requestTimeoutMs,
+          maxBodyBytes: this.ctx.crawl.maxBodyBytes,
+          userAgent: this.ctx.crawl.userAgent,
+          dispatcher: agent,
+          signal: this.controller.signal,
+        },
+        (page) => this.onPage(page),
+      );
+    } catch (err) {
+      crashed = err;
+      this.ctx.logger.error({ jobId: job.id, err }, "job crashed");
+    } finally {
+      clearTimeout(durationTimer);
+      this.throttle.stop();
+    }
+    this.finish(crashed);
+    await agent.destroy().catch((err: unknown) => this.ctx.logger.warn({ jobId: job.id, err }, "closing the job's connections failed"));
+  }
+
+  private onPage(page: PageResult): void {
+    const { job } = this;
+    const c = job.counters;
+    const task = this.tasks[page.task] as Task;
+    c.pagesDone++;
+    c.pagesTotal = page.accepted;
+    c.bytes += page.bytes;
+    c.processingMsTotal += page.processingMs;
+    task.pages++;
+    if (page.depth === 0) task.started = true;
+    this.ctx.registry.recordPage(job.platform, page.ok, page.processingMs);
+    if (page.ok) {
+      c.successCount++;
+      c.items++;
+      task.items++;
+      const item = buildItem({ platform: job.platform, url: page.finalUrl, depth: page.depth, extract: page.extract });
+      this.lastItem = item;
+      this.emit({
+        case: "itemScraped",
+        value: create(ItemScrapedSchema, {
+          item,
+          url: page.url,
+          processingMs: page.processingMs,
+          httpStatus: page.status,
+          bytes: page.bytes,
+          counters: job.countersProto(),
+        }),
+      });
+    } else {
+      c.errorCount++;
+      task.errors++;
+      if (page.depth === 0) task.failure = page.errorKind === PageErrorKind.HTTP ? page.message : `${errorKindName(page.errorKind)}: ${page.message}`;
+      this.emit({
+        case: "pageFailed",
+        value: create(PageFailedSchema, {
+          url: page.url,
+          errorKind: page.errorKind,
+          httpStatus: page.errorKind === PageErrorKind.HTTP ? page.status : 0,
+          message: page.message,
+          processingMs: page.processingMs,
+          depth: page.depth,
+          counters: job.countersProto(),
+        }),
+      });
+    }
+    this.throttle.pageDone();
+  }
+
+  private finish(crashed: unknown): void {
+    const { job } = this;
+    const reason: unknown = this.controller.signal.aborted ? this.controller.signal.reason : undefined;
+    let status: JobStatus;
+    if (reason instanceof CancelRequest) {
+      status = JobStatus.CANCELLED;
+      job.error = reason.reason;
+    } else if (reason instanceof DurationLimit) {
+      status = JobStatus.FAILED;
+      job.error = `duration limit of ${reason.limitMs} ms reached`;
+    } else if (crashed !== undefined) {
+      status = JobStatus.FAILED;
+      job.error = "internal error while crawling";
+    } else if (job.counters.successCount === 0) {
+      status = JobStatus.FAILED;
+      const failures = this.tasks.filter((t) => t.failure !== undefined).map((t) => `${t.url} (${t.failure})`);
+      job.error = `every start URL failed: ${failures.join("; ")}`;
+    } else {
+      status = JobStatus.COMPLETED;
+    }
+
+    const unfinished = reason instanceof CancelRequest ? "job cancelled before it was fetched" : "job stopped before it was fetched";
+    for (const task of this.tasks) {
+      if (task.failure !== undefined || (!task.started && reason !== undefined)) {
+        const why = task.failure ?? unfinished;
+        this.emit({ case: "taskFailed", value: create(TaskFailedSchema, { taskId: task.id, url: task.url, errorMessage: `${task.url}: ${why}` }) });
+      } else {
+        this.emit({
+          case: "taskFinished",
+          value: create(TaskFinishedSchema, { taskId: task.id, url: task.url, pages: task.pages, items: task.items, errors: task.errors }),
+        });
+      }
+    }
+
+    this.emitProgress();
+    job.status = status;
+    job.finishedAt = new Date();
+    const counters = job.countersProto();
+    const elapsedMs = job.elapsedMs();
+    if (status === JobStatus.COMPLETED) {
+      this.emit({ case: "completed", value: create(JobCompletedSchema, { counters, elapsedMs }) });
+    } else if (status === JobStatus.CANCELLED) {
+      this.emit({ case: "cancelled", value: create(JobCancelledSchema, { reason: job.error, counters, elapsedMs }) });
+    } else {
+      this.emit({ case: "failed", value: create(JobFailedSchema, { errorMessage: job.error, counters, elapsedMs }) });
+    }
+    const c = job.counters;
+    this.ctx.logger.info(
+      { jobId: job.id, status: JobStatus[status], pagesDone: c.pagesDone, successCount: c.successCount, errorCount: c.errorCount, elapsedMs },
+      "job finished",
+    );
+  }
+
+  private emitProgress(): void {
+    const progress = create(JobProgressSchema, { counters: this.job.countersProto() });
+    if (this.lastItem !== undefined) progress.currentItem = this.lastItem;
+    this.emit({ case: "progress", value: progress });
+  }
+
+  private emit(kind: JobEventKind): void {
+    this.job.lastSeq = this.ctx.log.append(this.job.id, kind).seq;
+  }
+}

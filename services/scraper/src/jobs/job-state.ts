@@ -1,0 +1,76 @@
+/**
+ * The live state of one job. Plain mutable fields while it runs; every proto
+ * handed out (in events, responses, snapshots) is a fresh copy, so events
+ * kept in the log never change after they are appended.
+ */
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { JobCountersSchema, JobKind, JobSchema, JobStatus, type CrawlSpec, type Job, type JobCounters, type Platform } from "@trawl/proto";
+
+export interface Counters {
+  pagesDone: number;
+  pagesTotal: number;
+  successCount: number;
+  errorCount: number;
+  items: number;
+  bytes: number;
+  processingMsTotal: number;
+}
+
+export class JobState {
+  status: JobStatus = JobStatus.PENDING;
+  readonly createdAt = new Date();
+  startedAt: Date | undefined;
+  finishedAt: Date | undefined;
+  /** Why the job failed or was cancelled. */
+  error = "";
+  lastSeq = 0n;
+  readonly counters: Counters = { pagesDone: 0, pagesTotal: 0, successCount: 0, errorCount: 0, items: 0, bytes: 0, processingMsTotal: 0 };
+
+  constructor(
+    readonly id: string,
+    /** Creation order within this scraper: the ListJobs sort key. */
+    readonly ordinal: number,
+    readonly platform: Platform,
+    /** The spec with every limit resolved to the value the job runs with. */
+    readonly spec: CrawlSpec,
+    /** The normalised start URLs, one task each. */
+    readonly startUrls: string[],
+  ) {}
+
+  countersProto(): JobCounters {
+    const c = this.counters;
+    return create(JobCountersSchema, {
+      pagesDone: c.pagesDone,
+      pagesTotal: c.pagesTotal,
+      successCount: c.successCount,
+      errorCount: c.errorCount,
+      items: c.items,
+      bytes: BigInt(c.bytes),
+      processingMsTotal: BigInt(c.processingMsTotal),
+    });
+  }
+
+  toProto(): Job {
+    const job = create(JobSchema, {
+      id: this.id,
+      kind: JobKind.CRAWL,
+      platform: this.platform,
+      status: this.status,
+      spec: this.spec,
+      counters: this.countersProto(),
+      createdAt: timestampFromDate(this.createdAt),
+      error: this.error,
+      lastSeq: this.lastSeq,
+    });
+    if (this.startedAt !== undefined) job.startedAt = timestampFromDate(this.startedAt);
+    if (this.finishedAt !== undefined) job.finishedAt = timestampFromDate(this.finishedAt);
+    return job;
+  }
+
+  /** Milliseconds from start to finish (or to now while running). */
+  elapsedMs(now = new Date()): number {
+    if (this.startedAt === undefined) return 0;
+    return Math.max(0, (this.finishedAt ?? now).getTime() - this.startedAt.getTime());
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The scraper process: parse the environment, listen, log the bound address,
+ * shut down gracefully on SIGTERM/SIGINT.
+ */
+import { pino } from "pino";
+import { ConfigError, loadConfig, type ScraperConfig } from "./config.js";
+import { createScraperServer } from "./server.js";
+
+let config: ScraperConfig;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+  process.exit(1);
+}
+
+const logger = pino({ level: config.logLevel });
+const server = createScraperServer(config, logger);
+
+try {
+  const { address } = await server.listen();
+  logger.info({ address }, "scraper listening");
+} catch (err) {
+  logger.fatal({ err }, "scraper could not listen");
+  process.exit(1);
+}
+
+let stopping = false;
+const stop = (signal: NodeJS.Signals): void => {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "scraper shutting down");
+  server.close().then(
+    () => {
+      logger.info("scraper stopped");
+      process.exit(0);
+    },
+    (err: unknown) => {
+      logger.error({ err }, "scraper shutdown failed");
+      process.exit(1);
+    },
+  );
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);

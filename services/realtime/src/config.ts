@@ -1,0 +1,82 @@
+/**
+ * The gateway's configuration: every environment variable of the process
+ * contract, validated once at start-up by one zod schema. A bad value throws
+ * a ConfigError naming the variable so `main` can report it and exit.
+ */
+import { z } from "zod";
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().min(1);
+
+const scraperAddress = z
+  .string()
+  .regex(/^[^\s:,]+:\d{1,5}$/, "expected host:port");
+
+const envSchema = z.object({
+  GATEWAY_HOST: z.string().min(1).default("127.0.0.1"),
+  GATEWAY_PORT: port.default(8000),
+  SCRAPER_ADDRESSES: z
+    .string()
+    .default("127.0.0.1:50051")
+    .transform((value) => value.split(",").map((part) => part.trim()).filter((part) => part.length > 0))
+    .pipe(z.array(scraperAddress).min(1, "at least one scraper address is required")),
+  WS_MAX_BUFFERED_BYTES: positiveInt.default(1_048_576),
+  WS_SLOW_CLIENT_TIMEOUT_MS: positiveInt.default(10_000),
+  WS_HEARTBEAT_MS: positiveInt.default(30_000),
+  WS_MAX_PAYLOAD_BYTES: positiveInt.default(65_536),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+});
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The parsed gateway configuration. */
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  scraperAddresses: string[];
+  wsMaxBufferedBytes: number;
+  wsSlowClientTimeoutMs: number;
+  wsHeartbeatMs: number;
+  wsMaxPayloadBytes: number;
+  logLevel: LogLevel;
+}
+
+/** Thrown for an invalid environment; `variable` names the offending one. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`invalid ${variable}: ${detail}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the gateway's variables out of `env` (normally `process.env`). */
+export function parseConfig(env: Record<string, string | undefined>): GatewayConfig {
+  const picked: Record<string, string | undefined> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    // An empty variable means "not set" so `FOO= node main.js` keeps the default.
+    picked[key] = value === "" ? undefined : value;
+  }
+  const result = envSchema.safeParse(picked);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const variable = typeof issue?.path[0] === "string" ? issue.path[0] : "environment";
+    throw new ConfigError(variable, issue?.message ?? "invalid value");
+  }
+  const env2 = result.data;
+  return {
+    host: env2.GATEWAY_HOST,
+    port: env2.GATEWAY_PORT,
+    scraperAddresses: env2.SCRAPER_ADDRESSES,
+    wsMaxBufferedBytes: env2.WS_MAX_BUFFERED_BYTES,
+    wsSlowClientTimeoutMs: env2.WS_SLOW_CLIENT_TIMEOUT_MS,
+    wsHeartbeatMs: env2.WS_HEARTBEAT_MS,
+    wsMaxPayloadBytes: env2.WS_MAX_PAYLOAD_BYTES,
+    logLevel: env2.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * `createGateway` wires the pieces: scraper links feed the reducer, each
+ * applied event is encoded once per dialect and fanned out by the hub, and
+ * one HTTP server carries REST (express) and the WebSocket upgrades.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { WatchEventsResponse } from "@trawl/proto";
+import { pino, type Logger } from "pino";
+import type { GatewayConfig } from "./config.js";
+import { encodeEvent, encodeJobState, PONG_JSON } from "./dialects/seed000.js";
+import { createHttpApp } from "./http/app.js";
+import { ScraperPool, type ScraperHealth } from "./scrapers/scraper-pool.js";
+import type { BackoffPolicy } from "./scrapers/backoff.js";
+import { createLiveState, type LiveState } from "./state/live-state.js";
+import { applyEvent, applySnapshot } from "./state/reducer.js";
+import { CloseCode } from "./ws/close-codes.js";
+import { createWsEndpoints, publishFrames } from "./ws/endpoints.js";
+import { Hub } from "./ws/hub.js";
+
+/** How long shutdown waits for clients to answer the 1001 close before terminating them. */
+const CLOSE_GRACE_MS = 2_000;
+
+export interface GatewayOptions {
+  /** The clock used for connection-time views (initial_state, stats). */
+  now?: () => number;
+  /** Reconnect schedule of the scraper links. */
+  backoff?: BackoffPolicy;
+}
+
+export interface Gateway {
+  /** Binds the HTTP/WebSocket server and starts watching the scrapers. */
+  listen(): Promise<{ url: string; port: number }>;
+  /** Closes every WebSocket with 1001, stops the scraper watchers, closes the server. */
+  close(): Promise<void>;
+  /** The live state (read-only use: tests, diagnostics). */
+  readonly state: LiveState;
+  /** The WebSocket hub (connection counts and per-connection counters). */
+  readonly hub: Hub;
+  /** The scrapers and their links. */
+  readonly pool: ScraperPool;
+  /** Each scraper's link status, as `/health` reports it. */
+  health(): ScraperHealth[];
+}
+
+export function createGateway(config: GatewayConfig, logger: Logger = pino({ level: config.logLevel }), options: GatewayOptions = {}): Gateway {
+  const now = options.now ?? Date.now;
+  const state = createLiveState({ scrapers: config.scraperAddresses });
+  const hub = new Hub({
+    policy: { maxBufferedBytes: config.wsMaxBufferedBytes, slowClientTimeoutMs: config.wsSlowClientTimeoutMs },
+    heartbeatMs: config.wsHeartbeatMs,
+    pongFrame: Buffer.from(PONG_JSON),
+    logger,
+  });
+
+  const onMessage = (address: string, message: WatchEventsResponse): void => {
+    if (message.message.case === "event") {
+      const event = message.message.value;
+      const job = applyEvent(state, address, event);
+      if (job !== undefined && hub.hasSubscribers(job.id)) publishFrames(hub, encodeEvent(event, job));
+    } else if (message.message.case === "snapshot") {
+      const outcome = applySnapshot(state, address, message.message.value);
+      logger.info({ scraper: address, jobs: outcome.changed.length, removed: outcome.removed.length }, "applied scraper snapshot");
+      for (const job of outcome.changed) if (hub.hasSubscribers(job.id)) publishFrames(hub, encodeJobState(job, now()));
+    }
+  };
+
+  const pool = new ScraperPool({
+    addresses: config.scraperAddresses,
+    state,
+    onMessage,
+    logger,
+    ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+  });
+  const endpoints = createWsEndpoints({
+    state,
+    hub,
+    lookupJob: (jobId, deadlineMs) => pool.getJob(jobId, deadlineMs),
+    maxPayloadBytes: config.wsMaxPayloadBytes,
+    now,
+    logger,
+  });
+  const app = createHttpApp({
+    state,
+    pool,
+    connections: () => ({ active: hub.connectionCount, jobSubscriptions: hub.jobSubscriptionCount }),
+    now,
+    logger,
+  });
+  const server: Server = createServer(app);
+  server.on("upgrade", endpoints.handleUpgrade);
+  server.on("clientError", (error, socket) => {
+    logger.debug({ err: error.message }, "http client error");
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    else socket.destroy();
+  });
+
+  let closing: Promise<void> | undefined;
+
+  return {
+    state,
+    hub,
+    pool,
+    health: () => pool.health(),
+
+    listen() {
+      return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(config.port, config.host, () => {
+          server.off("error", reject);
+          server.on("error", (error) => logger.error({ err: error.message }, "http server error"));
+          const { port } = server.address() as AddressInfo;
+          pool.start();
+          hub.startHeartbeat();
+          resolve({ url: `http://${displayHost(config.host)}:${port}`, port });
+        });
+      });
+    },
+
+    close() {
+      closing ??= (async () => {
+        endpoints.stopAccepting();
+        pool.stop();
+        hub.stopHeartbeat();
+        await hub.closeAll(CloseCode.GOING_AWAY, "server shutting down", CLOSE_GRACE_MS);
+        if (!server.listening) return;
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
+        });
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The host to put in the logged URL: wildcard binds are reached on loopback. */
+function displayHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::" || host === "") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}

@@ -1,0 +1,153 @@
+/**
+ * The gateway's REST surface (express 5): starting and inspecting jobs, the
+ * seed 000/002 status endpoints and health. Every error leaves as JSON.
+ */
+import { JOB_STATUS_NAMES, JobStatus, type JobStatusName } from "@trawl/proto";
+import express, { type Express, type Request } from "express";
+import type { Logger } from "pino";
+import { z } from "zod";
+import type { ScraperPool } from "../scrapers/scraper-pool.js";
+import type { LiveState } from "../state/live-state.js";
+import { recordFromJob } from "../state/reducer.js";
+import { platformStatsView } from "../state/views.js";
+import { errorHandler, fromScraperError, HttpError, invalidRequest, notFound, unknownRoute } from "./errors.js";
+import { jobJson } from "./job-json.js";
+import { jobStatusJson } from "./job-status.js";
+import { fieldOfScraperError, scrapeRequestSchema, toStartJobRequest } from "./scrape-request.js";
+
+export interface HttpAppOptions {
+  state: LiveState;
+  pool: ScraperPool;
+  /** WebSocket counts for `/ws/scraping/status`. */
+  connections: () => { active: number; jobSubscriptions: number };
+  now: () => number;
+  logger: Logger;
+}
+
+const STATUS_BY_NAME: Record<JobStatusName, JobStatus> = {
+  pending: JobStatus.PENDING,
+  running: JobStatus.RUNNING,
+  paused: JobStatus.PAUSED,
+  completed: JobStatus.COMPLETED,
+  failed: JobStatus.FAILED,
+  cancelled: JobStatus.CANCELLED,
+};
+
+const listQuerySchema = z.object({
+  status: z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value === "" ? [] : value.split(",").map((part) => part.trim())))
+    .pipe(z.array(z.enum(JOB_STATUS_NAMES, { error: `status must be a comma-separated list of ${JOB_STATUS_NAMES.join(", ")}` }))),
+  limit: z.coerce
+    .number({ error: "limit must be an integer from 1 to 500" })
+    .int("limit must be an integer from 1 to 500")
+    .min(1, "limit must be an integer from 1 to 500")
+    .max(500, "limit must be an integer from 1 to 500")
+    .default(50),
+});
+
+const cancelBodySchema = z.object({ reason: z.string({ error: "reason must be a string" }).max(500, "reason is too long").optional() });
+
+export function createHttpApp(options: HttpAppOptions): Express {
+  const { state, pool, now, logger } = options;
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(express.json({ limit: "64kb" }));
+
+  app.post("/api/scrape", async (req, res) => {
+    const body = parseBody(req, scrapeRequestSchema);
+    let started;
+    try {
+      started = await pool.startJob(toStartJobRequest(body));
+    } catch (error) {
+      throw fromScraperError(error, { invalidField: fieldOfScraperError });
+    }
+    const jobId = started.response.job?.id ?? "";
+    logger.info({ jobId, scraper: started.address }, "job started");
+    res.json({
+      job_id: jobId,
+      status: "started",
+      url: body.url,
+      estimated_time_seconds: started.response.estimatedTimeSeconds,
+      message: `Scraping job started. Connect to /ws/scraping/${jobId} for real-time updates.`,
+    });
+  });
+
+  app.get("/ws/scraping/status", (_req, res) => {
+    const connections = options.connections();
+    res.json({
+      active_connections: connections.active,
+      active_jobs: state.active.size,
+      job_subscriptions: connections.jobSubscriptions,
+      platform_stats: platformStatsView(state),
+    });
+  });
+
+  app.get("/ws/scraping/:job_id/status", async (req, res) => {
+    const jobId = req.params.job_id;
+    let job = state.jobs.get(jobId);
+    if (job === undefined) {
+      const found = await pool.getJob(jobId).catch((error: unknown) => {
+        throw fromScraperError(error);
+      });
+      job = state.jobs.get(jobId) ?? (found === undefined ? undefined : recordFromJob(found.job, found.address));
+    }
+    if (job === undefined) throw notFound("job_id", `Unknown job: ${jobId}`);
+    res.json(jobStatusJson(job, now()));
+  });
+
+  app.get("/api/jobs", async (req, res) => {
+    const query = listQuerySchema.safeParse(req.query);
+    if (!query.success) throw zodError(query.error, "query");
+    const jobs = await pool.listJobs(
+      query.data.status.map((name) => STATUS_BY_NAME[name]),
+      query.data.limit,
+    ).catch((error: unknown) => {
+      throw fromScraperError(error);
+    });
+    res.json({ jobs: jobs.map(({ job, address }) => jobJson(job, address)) });
+  });
+
+  app.get("/api/jobs/:id", async (req, res) => {
+    const found = await pool.getJob(req.params.id).catch((error: unknown) => {
+      throw fromScraperError(error, { field: "id" });
+    });
+    if (found === undefined) throw notFound("id", `Unknown job: ${req.params.id}`);
+    res.json(jobJson(found.job, found.address));
+  });
+
+  app.post("/api/jobs/:id/cancel", async (req, res) => {
+    const body = req.body === undefined ? {} : parseBody(req, cancelBodySchema);
+    const cancelled = await pool.cancelJob(req.params.id, body.reason ?? "").catch((error: unknown) => {
+      throw fromScraperError(error, { field: "id" });
+    });
+    logger.info({ jobId: req.params.id }, "job cancel requested");
+    res.json(jobJson(cancelled.job, cancelled.address));
+  });
+
+  app.get("/health", (_req, res) => {
+    const scrapers = pool.health();
+    const healthy = scrapers.every((scraper) => scraper.connected);
+    res.status(healthy ? 200 : 503).json({ status: healthy ? "ok" : "degraded", scrapers });
+  });
+
+  app.use(unknownRoute);
+  app.use(errorHandler(logger));
+  return app;
+}
+
+/** Validates the JSON body against `schema`, or throws a 400 naming the first bad field. */
+function parseBody<T extends z.ZodType>(req: Request, schema: T): z.infer<T> {
+  if (req.body === undefined) throw invalidRequest("body", "expected a JSON object body (Content-Type: application/json)");
+  const result = schema.safeParse(req.body);
+  if (!result.success) throw zodError(result.error, "body");
+  return result.data;
+}
+
+function zodError(error: z.ZodError, fallbackField: string): HttpError {
+  const issue = error.issues[0];
+  const field = typeof issue?.path[0] === "string" ? issue.path[0] : fallbackField;
+  const message = issue === undefined ? "invalid request" : issue.path.length === 0 ? `expected a JSON object ${fallbackField}` : issue.message;
+  return invalidRequest(field, message);
+}

@@ -1,0 +1,62 @@
+/**
+ * The REST representation of a scraper's Job (`/api/jobs…`): snake_case,
+ * lower-case enum names, ISO times, numbers instead of 64-bit strings.
+ */
+import { jobStatusName, platformName, type Job, type JobStatusName, type PlatformName } from "@trawl/proto";
+import { isoTime, timestampMs } from "../state/time.js";
+
+export interface JobJson {
+  job_id: string;
+  platform: PlatformName;
+  status: JobStatusName;
+  urls: string[];
+  depth: number;
+  max_pages: number;
+  created_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  error: string | null;
+  counters: {
+    pages_done: number;
+    pages_total: number;
+    success_count: number;
+    error_count: number;
+    items: number;
+    bytes: number;
+    processing_ms_total: number;
+  };
+  last_seq: number;
+  scraper: string;
+}
+
+export function jobJson(job: Job, scraperAddress: string): JobJson {
+  const counters = job.counters;
+  return {
+    job_id: job.id,
+    platform: platformName(job.platform),
+    status: jobStatusName(job.status),
+    urls: job.spec?.urls ?? [],
+    depth: job.spec?.depth ?? 0,
+    max_pages: job.spec?.maxPages ?? 0,
+    created_at: iso(job.createdAt),
+    started_at: iso(job.startedAt),
+    finished_at: iso(job.finishedAt),
+    error: job.error === "" ? null : job.error,
+    counters: {
+      pages_done: counters?.pagesDone ?? 0,
+      pages_total: counters?.pagesTotal ?? 0,
+      success_count: counters?.successCount ?? 0,
+      error_count: counters?.errorCount ?? 0,
+      items: counters?.items ?? 0,
+      bytes: Number(counters?.bytes ?? 0n),
+      processing_ms_total: Number(counters?.processingMsTotal ?? 0n),
+    },
+    last_seq: Number(job.lastSeq),
+    scraper: scraperAddress,
+  };
+}
+
+function iso(timestamp: Parameters<typeof timestampMs>[0]): string | null {
+  const ms = timestampMs(timestamp);
+  return ms === undefined ? null : isoTime(ms);
+}

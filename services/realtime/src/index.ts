@@ -1,0 +1,10 @@
+export { createGateway, type Gateway, type GatewayOptions } from "./gateway.js";
+export { ConfigError, parseConfig, type GatewayConfig, type LogLevel } from "./config.js";
+export { createLiveState, type JobRecord, type LiveState, type PlatformTotals, type PreviewRecord, type ScraperRecord } from "./state/live-state.js";
+export { applyEvent, applySnapshot, recordFromJob, type SnapshotOutcome } from "./state/reducer.js";
+export { activeJobsView, jobView, platformStatsView, recentPreviews, statusWord, type JobView, type PlatformStatsView } from "./state/views.js";
+export * as seed000 from "./dialects/seed000.js";
+export { CloseCode } from "./ws/close-codes.js";
+export { ConnectionState, Delivery, type ConnectionCounters, type SendPolicy } from "./ws/connection.js";
+export { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./scrapers/backoff.js";
+export type { ScraperHealth } from "./scrapers/scraper-pool.js";

@@ -1,0 +1,174 @@
+/**
+ * Every scraper the gateway talks to, and how calls are routed among them:
+ * StartJob goes to the connected scraper with the fewest active jobs;
+ * GetJob/CancelJob go to the job's owner when the state knows it, else to
+ * every scraper; ListJobs merges all of them.
+ */
+import { status } from "@grpc/grpc-js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { Job, JobStatus, StartJobRequestSchema, StartJobResponse, WatchEventsResponse } from "@trawl/proto";
+import type { Logger } from "pino";
+import { activeJobsOf, type LiveState } from "../state/live-state.js";
+import type { BackoffPolicy } from "./backoff.js";
+import { grpcCode, isUnreachable, NoScraperAvailableError } from "./grpc-errors.js";
+import { ScraperLink } from "./scraper-link.js";
+
+/** Deadline of unary calls to a scraper. */
+const CALL_DEADLINE_MS = 5_000;
+
+export interface ScraperHealth {
+  address: string;
+  connected: boolean;
+  last_offset: number;
+}
+
+export interface OwnedJob {
+  job: Job;
+  /** The scraper that answered. */
+  address: string;
+}
+
+export interface ScraperPoolOptions {
+  addresses: readonly string[];
+  state: LiveState;
+  onMessage: (address: string, message: WatchEventsResponse) => void;
+  logger: Logger;
+  backoff?: BackoffPolicy;
+}
+
+export class ScraperPool {
+  readonly links: readonly ScraperLink[];
+  private readonly state: LiveState;
+
+  constructor(options: ScraperPoolOptions) {
+    this.state = options.state;
+    this.links = options.addresses.map(
+      (address) =>
+        new ScraperLink({
+          address,
+          resumeOffset: () => options.state.scrapers.get(address)?.lastOffset ?? 0n,
+          onMessage: options.onMessage,
+          logger: options.logger,
+          ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+        }),
+    );
+  }
+
+  start(): void {
+    for (const link of this.links) link.start();
+  }
+
+  stop(): void {
+    for (const link of this.links) link.stop();
+  }
+
+  health(): ScraperHealth[] {
+    return this.links.map((link) => ({
+      address: link.address,
+      connected: link.connected,
+      last_offset: Number(this.state.scrapers.get(link.address)?.lastOffset ?? 0n),
+    }));
+  }
+
+  /**
+   * Starts a job on the least-loaded connected scraper. Scrapers that turn
+   * out unreachable are skipped; scrapers not (yet) connected are tried last.
+   * Throws NoScraperAvailableError when none answers, or the scraper's error.
+   */
+  async startJob(request: MessageInitShape<typeof StartJobRequestSchema>): Promise<{ response: StartJobResponse; address: string }> {
+    const ranked = this.links
+      .map((link) => ({ link, connected: link.connected, load: activeJobsOf(this.state, link.address) }))
+      .sort((a, b) => Number(b.connected) - Number(a.connected) || a.load - b.load);
+    let lastError: unknown;
+    for (const { link } of ranked) {
+      try {
+        const response = await link.client.startJob(request, { deadlineMs: CALL_DEADLINE_MS });
+        return { response, address: link.address };
+      } catch (error) {
+        if (!isUnreachable(error)) throw error;
+        lastError = error;
+      }
+    }
+    throw new NoScraperAvailableError(undefined, { cause: lastError });
+  }
+
+  /** The job from its owner (or whichever scraper has it); undefined when none does. */
+  async getJob(jobId: string, deadlineMs = CALL_DEADLINE_MS): Promise<OwnedJob | undefined> {
+    const results = await this.askEach(jobId, (link) => link.client.getJob({ jobId }, { deadlineMs }));
+    for (const result of results) {
+      if (result.status === "fulfilled" && result.value.response.job !== undefined) {
+        return { job: result.value.response.job, address: result.value.address };
+      }
+    }
+    throwIfAllUnreachable(results);
+    return undefined;
+  }
+
+  /** Cancels the job on its owner. Rejects NOT_FOUND when no scraper has it, FAILED_PRECONDITION when it ended. */
+  async cancelJob(jobId: string, reason: string): Promise<OwnedJob> {
+    const results = await this.askEach(jobId, (link) => link.client.cancelJob({ jobId, reason }, { deadlineMs: CALL_DEADLINE_MS }));
+    for (const result of results) {
+      if (result.status === "fulfilled" && result.value.response.job !== undefined) {
+        return { job: result.value.response.job, address: result.value.address };
+      }
+    }
+    throwIfAllUnreachable(results);
+    const refusal = results.find((result) => result.status === "rejected" && grpcCode(result.reason) !== status.NOT_FOUND && !isUnreachable(result.reason));
+    if (refusal?.status === "rejected") throw refusal.reason;
+    throw Object.assign(new Error(`job ${jobId} not found`), { code: status.NOT_FOUND, details: `job ${jobId} not found` });
+  }
+
+  /** Jobs of every reachable scraper, newest first, at most `pageSize`. */
+  async listJobs(statuses: JobStatus[], pageSize: number): Promise<OwnedJob[]> {
+    const results = await Promise.allSettled(
+      this.links.map(async (link) => {
+        const response = await link.client.listJobs({ statuses, pageSize }, { deadlineMs: CALL_DEADLINE_MS });
+        return response.jobs.map((job) => ({ job, address: link.address }));
+      }),
+    );
+    if (results.length > 0 && results.every((result) => result.status === "rejected")) {
+      const [first] = results;
+      if (first?.status === "rejected" && !isUnreachable(first.reason)) throw first.reason;
+      throw new NoScraperAvailableError(undefined, { cause: first?.status === "rejected" ? first.reason : undefined });
+    }
+    const jobs = results.flatMap((result) => (result.status === "fulfilled" ? result.value : []));
+    jobs.sort((a, b) => createdMs(b.job) - createdMs(a.job));
+    return jobs.slice(0, pageSize);
+  }
+
+  /**
+   * Runs `call` on the job's owner first; when the owner is unknown or does
+   * not answer with the job, on every other scraper too (in parallel).
+   */
+  private async askEach<T>(jobId: string, call: (link: ScraperLink) => Promise<T>): Promise<Array<PromiseSettledResult<Answer<T>>>> {
+    const run = (link: ScraperLink): Promise<Answer<T>> => call(link).then((response) => ({ response, address: link.address }));
+    const ownerAddress = this.state.jobs.get(jobId)?.scraper;
+    const owner = this.links.find((link) => link.address === ownerAddress);
+    let first: Array<PromiseSettledResult<Answer<T>>> = [];
+    if (owner !== undefined) {
+      first = await Promise.allSettled([run(owner)]);
+      const [answer] = first;
+      if (answer?.status === "fulfilled") return first;
+      if (answer?.status === "rejected" && grpcCode(answer.reason) === status.FAILED_PRECONDITION) return first;
+    }
+    const others = this.links.filter((link) => link !== owner);
+    return [...first, ...(await Promise.allSettled(others.map(run)))];
+  }
+}
+
+interface Answer<T> {
+  response: T;
+  address: string;
+}
+
+function throwIfAllUnreachable(results: ReadonlyArray<PromiseSettledResult<unknown>>): void {
+  if (results.length > 0 && results.every((result) => result.status === "rejected" && isUnreachable(result.reason))) {
+    const first = results[0];
+    throw new NoScraperAvailableError(undefined, { cause: first?.status === "rejected" ? first.reason : undefined });
+  }
+}
+
+function createdMs(job: Job): number {
+  const at = job.createdAt ?? job.startedAt;
+  return at === undefined ? 0 : Number(at.seconds) * 1000 + at.nanos / 1e6;
+}

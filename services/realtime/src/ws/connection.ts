@@ -1,0 +1,271 @@
+/**
+ * One client WebSocket and its bounded send policy.
+ *
+ * Frames go straight to the socket while its `bufferedAmount` is within the
+ * bound. Past the bound the connection is BACKLOGGED: progress-like frames are
+ * conflated per key (latest wins), previews are dropped and counted, and
+ * frames that must arrive (terminal events, initial state, errors) are queued
+ * in order. The backlog is flushed when the socket drains; a connection that
+ * stays backlogged for the slow-client timeout is closed 1013.
+ */
+import type { Duplex } from "node:stream";
+import type { Logger } from "pino";
+import WebSocket from "ws";
+import { CloseCode } from "./close-codes.js";
+
+/** How a frame may be treated when the client has fallen behind. */
+export const Delivery = {
+  /** Must arrive, in order: terminal frames, initial state, errors. */
+  ALWAYS: 0,
+  /** Only the latest frame per key matters (job progress, stats). */
+  CONFLATE: 1,
+  /** May be skipped, and the skip is counted (item previews). */
+  DROP_COUNTED: 2,
+  /** May be skipped silently (pong answers). */
+  DROP: 3,
+} as const;
+export type Delivery = (typeof Delivery)[keyof typeof Delivery];
+
+export const ConnectionState = {
+  /** Sending straight to the socket. */
+  OPEN: "open",
+  /** Over the send bound; frames wait for the socket to drain. */
+  BACKLOGGED: "backlogged",
+  /** close() was called; nothing more is sent. */
+  CLOSING: "closing",
+  CLOSED: "closed",
+} as const;
+export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
+
+export interface SendPolicy {
+  /** Bound on `ws.bufferedAmount` (WS_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes: number;
+  /** How long a connection may stay over the bound (WS_SLOW_CLIENT_TIMEOUT_MS). */
+  slowClientTimeoutMs: number;
+}
+
+export interface ConnectionCounters {
+  /** Frames replaced by a newer frame with the same key while backlogged. */
+  conflated: number;
+  /** Item previews skipped while backlogged. */
+  droppedPreviews: number;
+  /** Other droppable frames (pongs) skipped while backlogged. */
+  dropped: number;
+  /** Times the connection went over its bound. */
+  backlogs: number;
+}
+
+export interface ConnectionOptions {
+  policy: SendPolicy;
+  /** The frame answering any text message from the client. */
+  pongFrame: Buffer;
+  logger: Logger;
+}
+
+const TEXT_FRAME = { binary: false } as const;
+/** Re-check interval when the socket is over our bound but under its own high-water mark (no 'drain' will come). */
+const DRAIN_POLL_MS = 10;
+
+export class Connection {
+  state: ConnectionState = ConnectionState.OPEN;
+  /** Cleared by each heartbeat ping, set by the pong. */
+  alive = true;
+  readonly counters: ConnectionCounters = { conflated: 0, droppedPreviews: 0, dropped: 0, backlogs: 0 };
+
+  private readonly queue: Buffer[] = [];
+  private queueHead = 0;
+  private readonly pending = new Map<string, Buffer>();
+  private drainArmed = false;
+  private corked = false;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private slowTimer: NodeJS.Timeout | undefined;
+  private readonly closeListeners: Array<() => void> = [];
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly socket: Duplex,
+    private readonly options: ConnectionOptions,
+  ) {
+    ws.on("error", this.onError);
+    ws.on("pong", this.onPong);
+    ws.on("message", this.onMessage);
+    ws.once("close", this.onClose);
+  }
+
+  /** True once the connection can no longer send. */
+  get isClosed(): boolean {
+    return this.state === ConnectionState.CLOSING || this.state === ConnectionState.CLOSED;
+  }
+
+  /** Frames waiting for the socket to drain (queued + conflated). */
+  get backlogSize(): number {
+    return this.queue.length - this.queueHead + this.pending.size;
+  }
+
+  /** Runs `listener` once when the socket has closed. */
+  onClosed(listener: () => void): void {
+    if (this.state === ConnectionState.CLOSED) listener();
+    else this.closeListeners.push(listener);
+  }
+
+  /**
+   * Sends `data` (a UTF-8 JSON text frame) subject to the send policy. `key`
+   * groups conflatable frames and orders queued frames after the pending
+   * conflated frame of the same key.
+   */
+  send(data: Buffer, delivery: Delivery, key: string): void {
+    if (this.state === ConnectionState.OPEN) {
+      if (this.ws.bufferedAmount <= this.options.policy.maxBufferedBytes) {
+        this.ws.send(data, TEXT_FRAME);
+        return;
+      }
+      this.enterBacklog();
+    } else if (this.state !== ConnectionState.BACKLOGGED) {
+      return;
+    }
+    this.enqueue(data, delivery, key);
+  }
+
+  /**
+   * Holds the socket's writes until `uncork()`, so several frames published
+   * in one tick leave in one write (one syscall) instead of one each.
+   * Returns true when this call corked it.
+   */
+  cork(): boolean {
+    if (this.corked || this.state !== ConnectionState.OPEN) return false;
+    this.corked = true;
+    this.socket.cork();
+    return true;
+  }
+
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  }
+
+  /** Starts the close handshake; queued frames are discarded. */
+  close(code: number, reason: string): void {
+    if (this.isClosed) return;
+    this.state = ConnectionState.CLOSING;
+    this.discardBacklog();
+    this.ws.close(code, reason);
+  }
+
+  /** Destroys the socket at once (no close handshake). */
+  terminate(): void {
+    if (this.state === ConnectionState.CLOSED) return;
+    this.state = ConnectionState.CLOSING;
+    this.discardBacklog();
+    this.ws.terminate();
+  }
+
+  private enqueue(data: Buffer, delivery: Delivery, key: string): void {
+    switch (delivery) {
+      case Delivery.CONFLATE:
+        if (this.pending.has(key)) this.counters.conflated++;
+        this.pending.set(key, data);
+        return;
+      case Delivery.DROP_COUNTED:
+        this.counters.droppedPreviews++;
+        return;
+      case Delivery.DROP:
+        this.counters.dropped++;
+        return;
+      default: {
+        // Keep per-key order: the latest conflated frame of this key goes first.
+        const earlier = this.pending.get(key);
+        if (earlier !== undefined) {
+          this.pending.delete(key);
+          this.queue.push(earlier);
+        }
+        this.queue.push(data);
+      }
+    }
+  }
+
+  private enterBacklog(): void {
+    this.state = ConnectionState.BACKLOGGED;
+    this.counters.backlogs++;
+    this.slowTimer = setTimeout(this.onSlow, this.options.policy.slowClientTimeoutMs);
+    this.slowTimer.unref();
+    this.armDrain();
+  }
+
+  private armDrain(): void {
+    if (this.drainArmed) return;
+    this.drainArmed = true;
+    if (this.socket.writableNeedDrain) {
+      this.socket.once("drain", this.onDrain);
+    } else {
+      this.drainTimer = setTimeout(this.onDrain, DRAIN_POLL_MS);
+      this.drainTimer.unref();
+    }
+  }
+
+  private readonly onDrain = (): void => {
+    this.drainArmed = false;
+    this.drainTimer = undefined;
+    if (this.state !== ConnectionState.BACKLOGGED || this.ws.readyState !== WebSocket.OPEN) return;
+    const bound = this.options.policy.maxBufferedBytes;
+    while (this.queueHead < this.queue.length) {
+      if (this.ws.bufferedAmount > bound) return this.armDrain();
+      const data = this.queue[this.queueHead] as Buffer;
+      this.queueHead++;
+      this.ws.send(data, TEXT_FRAME);
+    }
+    this.queue.length = 0;
+    this.queueHead = 0;
+    for (const [key, data] of this.pending) {
+      if (this.ws.bufferedAmount > bound) return this.armDrain();
+      this.pending.delete(key);
+      this.ws.send(data, TEXT_FRAME);
+    }
+    this.state = ConnectionState.OPEN;
+    clearTimeout(this.slowTimer);
+    this.slowTimer = undefined;
+  };
+
+  private readonly onSlow = (): void => {
+    this.slowTimer = undefined;
+    if (this.state !== ConnectionState.BACKLOGGED) return;
+    this.options.logger.info({ backlog: this.backlogSize, counters: this.counters }, "closing slow websocket client");
+    this.close(CloseCode.TRY_AGAIN_LATER, "client too slow");
+  };
+
+  private readonly onMessage = (_data: WebSocket.RawData, isBinary: boolean): void => {
+    if (isBinary) {
+      this.close(CloseCode.UNSUPPORTED_DATA, "binary frames are not supported");
+      return;
+    }
+    this.send(this.options.pongFrame, Delivery.DROP, "");
+  };
+
+  private readonly onPong = (): void => {
+    this.alive = true;
+  };
+
+  private readonly onError = (error: Error): void => {
+    // `ws` closes the socket itself after an error (1009 for an oversized
+    // frame, 1002 for a protocol error); the listener keeps it from throwing.
+    this.options.logger.debug({ err: error.message }, "websocket error");
+  };
+
+  private readonly onClose = (): void => {
+    this.state = ConnectionState.CLOSED;
+    this.discardBacklog();
+    for (const listener of this.closeListeners.splice(0)) listener();
+  };
+
+  private discardBacklog(): void {
+    this.queue.length = 0;
+    this.queueHead = 0;
+    this.pending.clear();
+    clearTimeout(this.slowTimer);
+    clearTimeout(this.drainTimer);
+    this.slowTimer = undefined;
+    this.drainTimer = undefined;
+    this.drainArmed = false;
+    this.socket.removeListener("drain", this.onDrain);
+  }
+}

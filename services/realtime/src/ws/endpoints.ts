@@ -1,0 +1,183 @@
+/**
+ * The seed 000 WebSocket endpoints on one `WebSocketServer({ noServer: true })`:
+ * the HTTP server's 'upgrade' events are routed by pathname to
+ * `/ws/scraping`, `/ws/scraping/{job_id}` and `/ws/stats`; anything else gets
+ * a 404 and its socket destroyed.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Logger } from "pino";
+import { WebSocketServer } from "ws";
+import {
+  encodeInitialState,
+  encodeJobInitialState,
+  encodeStats,
+  encodeStatsData,
+  encodeTerminalFrames,
+  encodeUnknownJob,
+  type Seed000Frame,
+  type Seed000Type,
+} from "../dialects/seed000.js";
+import type { JobRecord, LiveState } from "../state/live-state.js";
+import { recordFromJob } from "../state/reducer.js";
+import type { OwnedJob } from "../scrapers/scraper-pool.js";
+import { CloseCode } from "./close-codes.js";
+import { Delivery, type Connection } from "./connection.js";
+import type { Hub } from "./hub.js";
+import { parseStatsInterval, routeUpgrade, STATS_INTERVAL_ERROR } from "./routes.js";
+
+/** How long a rendered initial_state / stats body is reused for clients connecting or ticking together. */
+const VIEW_REUSE_MS = 50;
+/** Deadline of the GetJob that checks a job the state does not know yet. */
+const JOB_LOOKUP_DEADLINE_MS = 3_000;
+/** Conflation key of stats frames (job ids never start with NUL). */
+const STATS_KEY = "\u0000stats";
+
+export interface WsEndpointOptions {
+  state: LiveState;
+  hub: Hub;
+  /** Asks the scrapers about a job the state does not know (yet). */
+  lookupJob: (jobId: string, deadlineMs: number) => Promise<OwnedJob | undefined>;
+  maxPayloadBytes: number;
+  now: () => number;
+  logger: Logger;
+}
+
+export interface WsEndpoints {
+  /** The HTTP server's 'upgrade' listener. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Refuses further upgrades (503) — used while shutting down. */
+  stopAccepting(): void;
+}
+
+/** Seed 000 message type → how a slow client may be spared it. */
+export function deliveryOf(type: Seed000Type): Delivery {
+  switch (type) {
+    case "progress":
+    case "stats":
+      return Delivery.CONFLATE;
+    case "item_preview":
+      return Delivery.DROP_COUNTED;
+    case "pong":
+      return Delivery.DROP;
+    default:
+      return Delivery.ALWAYS;
+  }
+}
+
+/** Encodes each frame's text once and fans the same Buffer out through the hub. */
+export function publishFrames(hub: Hub, frames: readonly Seed000Frame[]): void {
+  for (const frame of frames) hub.publish(frame.jobId, Buffer.from(frame.json), deliveryOf(frame.type));
+}
+
+export function createWsEndpoints(options: WsEndpointOptions): WsEndpoints {
+  const { state, hub, logger } = options;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, clientTracking: false, perMessageDeflate: false });
+  let accepting = true;
+  const initialState = new ViewCache<Buffer>();
+  const statsData = new ViewCache<string>();
+  /** The last stats frame, shared by every client ticking with the same data and interval. */
+  let lastStats = { data: "", interval: 0, frame: Buffer.alloc(0) };
+
+  const accept = (request: IncomingMessage, socket: Duplex, head: Buffer, onOpen: (connection: Connection) => void): void => {
+    wss.handleUpgrade(request, socket, head, (ws) => onOpen(hub.accept(ws, socket)));
+  };
+
+  const openScraping = (connection: Connection): void => {
+    hub.subscribeAll(connection);
+    const frame = initialState.get(state, options.now(), (now) => Buffer.from(encodeInitialState(state, now)));
+    connection.send(frame, Delivery.ALWAYS, "");
+  };
+
+  const openJob = async (connection: Connection, jobId: string): Promise<void> => {
+    let job: JobRecord | undefined = state.jobs.get(jobId);
+    if (job === undefined) {
+      // A job started a moment ago may not have streamed yet: ask before refusing.
+      const found = await options.lookupJob(jobId, JOB_LOOKUP_DEADLINE_MS).catch((error: unknown) => {
+        logger.warn({ jobId, err: error instanceof Error ? error.message : String(error) }, "job lookup failed");
+        return undefined;
+      });
+      if (connection.isClosed) return;
+      job = state.jobs.get(jobId) ?? (found === undefined ? undefined : recordFromJob(found.job, found.address));
+    }
+    if (job === undefined) {
+      connection.send(Buffer.from(encodeUnknownJob(jobId, options.now())), Delivery.ALWAYS, jobId);
+      connection.close(CloseCode.POLICY_VIOLATION, "unknown job");
+      return;
+    }
+    hub.subscribeJob(connection, jobId);
+    connection.send(Buffer.from(encodeJobInitialState(job, state, options.now())), Delivery.ALWAYS, "");
+    for (const frame of encodeTerminalFrames(job)) connection.send(Buffer.from(frame.json), Delivery.ALWAYS, jobId);
+  };
+
+  const openStats = (connection: Connection, rawInterval: string | null): void => {
+    const interval = parseStatsInterval(rawInterval);
+    if (interval === undefined) {
+      connection.send(Buffer.from(JSON.stringify({ type: "error", message: STATS_INTERVAL_ERROR })), Delivery.ALWAYS, "");
+      connection.close(CloseCode.POLICY_VIOLATION, "invalid interval");
+      return;
+    }
+    const tick = (): void => {
+      const data = statsData.get(state, options.now(), (now) => encodeStatsData(state, now));
+      if (data !== lastStats.data || interval !== lastStats.interval) lastStats = { data, interval, frame: Buffer.from(encodeStats(data, interval)) };
+      connection.send(lastStats.frame, Delivery.CONFLATE, STATS_KEY);
+    };
+    tick();
+    const timer = setInterval(tick, interval * 1000);
+    timer.unref();
+    connection.onClosed(() => clearInterval(timer));
+  };
+
+  return {
+    handleUpgrade(request, socket, head) {
+      socket.on("error", (error) => logger.debug({ err: error.message }, "upgrade socket error"));
+      if (!accepting) return refuse(socket, 503, "Service Unavailable", "shutting_down");
+      const route = routeUpgrade(request.url);
+      switch (route.kind) {
+        case "scraping":
+          return accept(request, socket, head, openScraping);
+        case "job":
+          return accept(request, socket, head, (connection) => {
+            openJob(connection, route.jobId).catch((error: unknown) => {
+              logger.error({ jobId: route.jobId, err: error instanceof Error ? error.message : String(error) }, "job subscription failed");
+              connection.close(CloseCode.INTERNAL_ERROR, "internal error");
+            });
+          });
+        case "stats":
+          return accept(request, socket, head, (connection) => openStats(connection, route.interval));
+        default:
+          return refuse(socket, 404, "Not Found", "not_found");
+      }
+    },
+    stopAccepting() {
+      accepting = false;
+    },
+  };
+}
+
+function refuse(socket: Duplex, code: number, reason: string, error: string): void {
+  const body = JSON.stringify({ error, message: `no WebSocket endpoint here (${code})` });
+  // Destroy only once the response is flushed, as `ws` does for refused handshakes.
+  socket.once("finish", () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${code} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/** Reuses one rendering while the state is unchanged and the clock has barely moved. */
+class ViewCache<T> {
+  private version = -1;
+  private atMs = Number.NEGATIVE_INFINITY;
+  private value: T | undefined;
+
+  get(state: LiveState, nowMs: number, render: (nowMs: number) => T): T {
+    if (this.value !== undefined && state.version === this.version && nowMs >= this.atMs && nowMs - this.atMs < VIEW_REUSE_MS) {
+      return this.value;
+    }
+    const value = render(nowMs);
+    this.value = value;
+    this.version = state.version;
+    this.atMs = nowMs;
+    return value;
+  }
+}

@@ -1,0 +1,174 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { pino } from "pino";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { WebSocketServer } from "ws";
+import { openClient, rawUpgrade, type Recorded } from "../test-support/ws-clients.js";
+import { CloseCode } from "./close-codes.js";
+import { ConnectionState, Delivery, type Connection, type SendPolicy } from "./connection.js";
+import { Hub } from "./hub.js";
+
+const logger = pino({ level: "silent" });
+const PONG = Buffer.from('{"type":"pong","message":"Connection alive"}');
+
+interface Harness {
+  hub: Hub;
+  port: number;
+  /** Server-side connections in accept order. */
+  accepted: Connection[];
+  close(): Promise<void>;
+}
+
+const harnesses: Harness[] = [];
+afterEach(async () => {
+  await Promise.all(harnesses.splice(0).map((harness) => harness.close()));
+});
+
+async function startHub(policy: SendPolicy, heartbeatMs = 60_000): Promise<Harness> {
+  const hub = new Hub({ policy, heartbeatMs, pongFrame: PONG, logger });
+  const wss = new WebSocketServer({ noServer: true, clientTracking: false });
+  const server: Server = createServer();
+  const accepted: Connection[] = [];
+  server.on("upgrade", (request, socket, head) => {
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      const connection = hub.accept(ws, socket);
+      const job = /^\/job\/(.+)$/.exec(request.url ?? "");
+      if (job?.[1] === undefined) hub.subscribeAll(connection);
+      else hub.subscribeJob(connection, job[1]);
+      accepted.push(connection);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  hub.startHeartbeat();
+  const { port } = server.address() as AddressInfo;
+  const harness: Harness = {
+    hub,
+    port,
+    accepted,
+    async close() {
+      hub.stopHeartbeat();
+      await hub.closeAll(CloseCode.GOING_AWAY, "test over", 200);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  harnesses.push(harness);
+  return harness;
+}
+
+async function connectClient(harness: Harness, path = "/"): Promise<{ client: Recorded; connection: Connection }> {
+  const before = harness.accepted.length;
+  const client = await openClient(`ws://127.0.0.1:${harness.port}${path}`);
+  await vi.waitFor(() => expect(harness.accepted.length).toBe(before + 1));
+  return { client, connection: harness.accepted[before] as Connection };
+}
+
+const yieldToClients = () => new Promise((resolve) => setTimeout(resolve, 1));
+const frame = (value: Record<string, unknown>) => Buffer.from(JSON.stringify(value));
+const PAD = "x".repeat(8 * 1024);
+
+/** Publishes filler frames until `connection` is over its bound, yielding so other clients keep reading. */
+async function fillUntilBacklogged(hub: Hub, connection: Connection): Promise<number> {
+  let sent = 0;
+  while (connection.state !== ConnectionState.BACKLOGGED) {
+    for (let i = 0; i < 4; i++) hub.publish("filler", frame({ type: "filler", n: sent++, pad: PAD }), Delivery.ALWAYS);
+    await yieldToClients();
+    if (sent > 200_000) throw new Error("the paused client never went over its bound");
+  }
+  return sent;
+}
+
+describe("Hub and Connection send policy", () => {
+  it("conflates progress and drops previews for a client that stops reading, delivers terminal frames once it resumes, and leaves a fast client undisturbed", async () => {
+    const harness = await startHub({ maxBufferedBytes: 64 * 1024, slowClientTimeoutMs: 600_000 });
+    const { client: slow, connection: slowConnection } = await connectClient(harness);
+    const { client: fast, connection: fastConnection } = await connectClient(harness);
+    slow.pause();
+
+    const fillers = await fillUntilBacklogged(harness.hub, slowConnection);
+
+    for (let n = 1; n <= 100; n++) {
+      harness.hub.publish("job-a", frame({ type: "progress", job: "job-a", n }), Delivery.CONFLATE);
+      if (n <= 50) harness.hub.publish("job-a", frame({ type: "item_preview", job: "job-a", n }), Delivery.DROP_COUNTED);
+      if (n % 10 === 0) await yieldToClients();
+    }
+    harness.hub.publish("job-a", frame({ type: "job_complete", job: "job-a" }), Delivery.ALWAYS);
+
+    expect(slowConnection.state).toBe(ConnectionState.BACKLOGGED);
+    expect(slowConnection.counters.conflated).toBe(99);
+    expect(slowConnection.counters.droppedPreviews).toBe(50);
+
+    await fast.next((message) => message.type === "job_complete");
+    const fastOf = (type: string) => fast.messages.filter((message) => message.type === type).map((message) => message.n);
+    expect(fastOf("progress")).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(fastOf("item_preview")).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(fastOf("filler")).toHaveLength(fillers);
+    expect(fastConnection.counters).toMatchObject({ conflated: 0, droppedPreviews: 0 });
+
+    slow.resume();
+    await slow.next((message) => message.type === "job_complete");
+    const slowTail = slow.messages.filter((message) => message.type !== "filler");
+    expect(slowTail).toEqual([
+      { type: "progress", job: "job-a", n: 100 },
+      { type: "job_complete", job: "job-a" },
+    ]);
+    expect(slow.messages.filter((message) => message.type === "filler")).toHaveLength(fillers);
+    await vi.waitFor(() => expect(slowConnection.state).toBe(ConnectionState.OPEN));
+  });
+
+  it("closes 1013 a client that stays over its bound past the slow-client timeout", async () => {
+    const harness = await startHub({ maxBufferedBytes: 32 * 1024, slowClientTimeoutMs: 100 });
+    const { client, connection } = await connectClient(harness);
+    client.pause();
+    await fillUntilBacklogged(harness.hub, connection);
+    await vi.waitFor(() => expect(connection.state).toBe(ConnectionState.CLOSING), { timeout: 10_000 });
+    client.resume();
+    expect(await client.closed).toMatchObject({ code: CloseCode.TRY_AGAIN_LATER });
+  });
+
+  it("answers a text frame with pong", async () => {
+    const harness = await startHub({ maxBufferedBytes: 1 << 20, slowClientTimeoutMs: 10_000 });
+    const { client } = await connectClient(harness);
+    client.ws.send("ping?");
+    expect(await client.next((message) => message.type === "pong")).toEqual({ type: "pong", message: "Connection alive" });
+  });
+
+  it("does not crash when a binary frame arrives: it closes 1003", async () => {
+    const harness = await startHub({ maxBufferedBytes: 1 << 20, slowClientTimeoutMs: 10_000 });
+    const { client } = await connectClient(harness);
+    client.ws.send(Buffer.from([1, 2, 3]));
+    expect(await client.closed).toEqual({ code: CloseCode.UNSUPPORTED_DATA, reason: "binary frames are not supported" });
+    await vi.waitFor(() => expect(harness.hub.connectionCount).toBe(0));
+  });
+
+  it("terminates a client that never answers the heartbeat ping", async () => {
+    const harness = await startHub({ maxBufferedBytes: 1 << 20, slowClientTimeoutMs: 10_000 }, 30);
+    const { head, closed } = await rawUpgrade(harness.port, "/");
+    expect(head).toMatch(/^HTTP\/1\.1 101/);
+    await closed;
+    await vi.waitFor(() => expect(harness.hub.connectionCount).toBe(0));
+  });
+
+  it("keeps a client that answers pings", async () => {
+    const harness = await startHub({ maxBufferedBytes: 1 << 20, slowClientTimeoutMs: 10_000 }, 20);
+    const { client } = await connectClient(harness);
+    let pings = 0;
+    client.ws.on("ping", () => pings++);
+    await vi.waitFor(() => expect(pings).toBeGreaterThanOrEqual(3));
+    expect(client.ws.readyState).toBe(client.ws.OPEN);
+  });
+
+  it("routes job frames to that job's subscribers only, besides the global ones", async () => {
+    const harness = await startHub({ maxBufferedBytes: 1 << 20, slowClientTimeoutMs: 10_000 });
+    const { client: globalClient } = await connectClient(harness);
+    const { client: jobClient } = await connectClient(harness, "/job/j1");
+    expect(harness.hub.jobSubscriptionCount).toBe(1);
+    harness.hub.publish("j2", frame({ type: "progress", job: "j2" }), Delivery.CONFLATE);
+    harness.hub.publish("j1", frame({ type: "progress", job: "j1" }), Delivery.CONFLATE);
+    await jobClient.next((message) => message.job === "j1");
+    await globalClient.next((message) => message.job === "j1");
+    expect(jobClient.messages).toEqual([{ type: "progress", job: "j1" }]);
+    expect(globalClient.messages.map((message) => message.job)).toEqual(["j2", "j1"]);
+    jobClient.ws.close();
+    await vi.waitFor(() => expect(harness.hub.jobSubscriptionCount).toBe(0));
+  });
+});

@@ -17,7 +17,7 @@ describe("loadConfig", () => {
         userAgent: "Trawl/0.1 (+https://github.com/trawl)",
       },
       progressIntervalMs: 250,
-      eventLogMaxEvents: 1_000_000,
+      eventLogMaxEvents: 200_000,
       logLevel: "info",
     });
   });

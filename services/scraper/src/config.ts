@@ -18,7 +18,7 @@ const envSchema = z.object({
   CRAWL_MAX_BODY_BYTES: int(1, 5_242_880),
   CRAWL_USER_AGENT: z.string().min(1).default("Trawl/0.1 (+https://github.com/trawl)"),
   PROGRESS_INTERVAL_MS: int(0, 250),
-  EVENT_LOG_MAX_EVENTS: int(1, 1_000_000),
+  EVENT_LOG_MAX_EVENTS: int(1, 200_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -55,8 +55,9 @@ export function createScraperHandlers(deps: HandlerDeps): ServiceHandlers<typeof
     startJob: (call, callback) => {
       const validation = validateCrawlSpec(call.request.crawl, deps.crawl);
       if (!validation.ok) return callback(fail(grpc.status.INVALID_ARGUMENT, `${validation.field}: ${validation.message}`));
+      const measured = jobs.stats().platforms.find((p) => p.platform === validation.crawl.platform);
       const job = jobs.start(validation.crawl);
-      return callback(null, create(StartJobResponseSchema, { job: job.toProto(), estimatedTimeSeconds: estimateSeconds(validation.crawl) }));
+      return callback(null, create(StartJobResponseSchema, { job: job.toProto(), estimatedTimeSeconds: estimateSeconds(validation.crawl, measured) }));
     },
 
     getJob: (call, callback) => {

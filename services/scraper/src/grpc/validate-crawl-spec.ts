@@ -58,9 +58,20 @@ export function validateCrawlSpec(spec: CrawlSpec | undefined, limits: CrawlConf
   return { ok: true, crawl: { spec: resolved, startUrls, platform } };
 }
 
-/** StartJobResponse.estimated_time_seconds: pages the job may fetch at roughly half a second each, spread over its concurrency. */
-export function estimateSeconds(crawl: ResolvedCrawl): number {
+/** Seconds per page assumed before this scraper has measured any page. */
+const DEFAULT_SECONDS_PER_PAGE = 0.5;
+
+/**
+ * StartJobResponse.estimated_time_seconds: the pages the job may fetch (the
+ * start URLs at depth 0, else the page limit) at the mean page time this
+ * scraper has measured so far on the job's platform — 0.5 s before it has
+ * measured any — spread over the job's concurrency. An upper-bound guess:
+ * how many pages a site really has is only known once it has been crawled.
+ */
+export function estimateSeconds(crawl: ResolvedCrawl, measured?: { pages: bigint; processingMsTotal: bigint }): number {
   const { spec } = crawl;
   const pages = spec.depth === 0 ? Math.min(crawl.startUrls.length, spec.maxPages) : spec.maxPages;
-  return Math.max(1, Math.ceil((pages * 0.5) / spec.concurrency));
+  const secondsPerPage =
+    measured !== undefined && measured.pages > 0n ? Number(measured.processingMsTotal) / Number(measured.pages) / 1000 : DEFAULT_SECONDS_PER_PAGE;
+  return Math.max(1, Math.ceil((pages * secondsPerPage) / spec.concurrency));
 }

@@ -53,6 +53,11 @@ export class ScraperLink {
       // Keep grpc-js's own reconnect schedule in step with ours.
       "grpc.initial_reconnect_backoff_ms": this.backoff.initialMs,
       "grpc.max_reconnect_backoff_ms": this.backoff.maxMs,
+      // A scraper that hangs without closing its TCP connection must not look
+      // connected forever: ping the long-lived WatchEvents stream and drop it
+      // when a ping goes unanswered.
+      "grpc.keepalive_time_ms": 15_000,
+      "grpc.keepalive_timeout_ms": 5_000,
     });
   }
 

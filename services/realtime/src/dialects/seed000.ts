@@ -10,7 +10,7 @@
 import { isTerminal, JobStatus, Platform, platformName, type Item, type JobEvent } from "@trawl/proto";
 import type { JobRecord, LiveState } from "../state/live-state.js";
 import { isoTime, timestampMs } from "../state/time.js";
-import { activeJobsView, jobElapsedSeconds, jobView, platformStatsView, statusWord } from "../state/views.js";
+import { activeJobsView, jobElapsedSeconds, jobView, platformStatsView } from "../state/views.js";
 
 export type Seed000Type = "initial_state" | "progress" | "item_preview" | "job_complete" | "job_error" | "stats" | "pong";
 
@@ -110,18 +110,12 @@ function initialStateJson(activeJobsJson: string, state: LiveState, nowMs: numbe
 }
 
 function progressFrame(job: JobRecord, atMs: number): Seed000Frame {
-  const data: Record<string, unknown> = {
-    job_id: job.id,
-    platform: platformName(job.platform),
-    status: statusWord(job.status),
-    items_scraped: job.counts.pagesDone,
-    items_total: job.counts.pagesTotal,
-    success_count: job.counts.successCount,
-    error_count: job.counts.errorCount,
-  };
+  // The seed shows current_item between the counts and started_at; keep that order.
+  const { started_at, elapsed_seconds, ...counts } = jobView(job, atMs);
+  const data: Record<string, unknown> = counts;
   if (job.currentItem !== undefined) data.current_item = currentItemFields(job.platform, job.currentItem);
-  data.started_at = isoTime(job.startedAtMs);
-  data.elapsed_seconds = jobElapsedSeconds(job, atMs);
+  data.started_at = started_at;
+  data.elapsed_seconds = elapsed_seconds;
   return { type: "progress", jobId: job.id, json: JSON.stringify({ type: "progress", data, timestamp: isoTime(atMs) }) };
 }
 

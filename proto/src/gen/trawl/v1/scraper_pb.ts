@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file trawl/v1/scraper.proto.
  */
 export const file_trawl_v1_scraper: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0cmF3bC92MS9zY3JhcGVyLnByb3RvEgh0cmF3bC52MSLHAQoJQ3Jhd2xTcGVjEgwKBHVybHMYASADKAkSDQoFZGVwdGgYAiABKA0SJAoIcGxhdGZvcm0YAyABKA4yEi50cmF3bC52MS5QbGF0Zm9ybRIaChJleHRyYWN0X2VtYmVkZGluZ3MYBCABKAgSEQoJbWF4X3BhZ2VzGAUgASgNEhMKC2NvbmN1cnJlbmN5GAYgASgNEhoKEnJlcXVlc3RfdGltZW91dF9tcxgHIAEoDRIXCg9tYXhfZHVyYXRpb25fbXMYCCABKA0iNQoPU3RhcnRKb2JSZXF1ZXN0EiIKBWNyYXdsGAEgASgLMhMudHJhd2wudjEuQ3Jhd2xTcGVjIk4KEFN0YXJ0Sm9iUmVzcG9uc2USGgoDam9iGAEgASgLMg0udHJhd2wudjEuSm9iEh4KFmVzdGltYXRlZF90aW1lX3NlY29uZHMYAiABKA0iHwoNR2V0Sm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiLAoOR2V0Sm9iUmVzcG9uc2USGgoDam9iGAEgASgLMg0udHJhd2wudjEuSm9iIl8KD0xpc3RKb2JzUmVxdWVzdBIlCghzdGF0dXNlcxgBIAMoDjITLnRyYXdsLnYxLkpvYlN0YXR1cxIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJIChBMaXN0Sm9ic1Jlc3BvbnNlEhsKBGpvYnMYASADKAsyDS50cmF3bC52MS5Kb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjIKEENhbmNlbEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIvChFDYW5jZWxKb2JSZXNwb25zZRIaCgNqb2IYASABKAsyDS50cmF3bC52MS5Kb2IiEQoPR2V0U3RhdHNSZXF1ZXN0ImcKEEdldFN0YXRzUmVzcG9uc2USKgoJcGxhdGZvcm1zGAEgAygLMhcudHJhd2wudjEuUGxhdGZvcm1TdGF0cxITCgthY3RpdmVfam9icxgCIAEoDRISCgp0b3RhbF9qb2JzGAMgASgNIjoKEldhdGNoRXZlbnRzUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSFAoMYWZ0ZXJfb2Zmc2V0GAIgASgEIm0KE1dhdGNoRXZlbnRzUmVzcG9uc2USIwoFZXZlbnQYASABKAsyEi50cmF3bC52MS5Kb2JFdmVudEgAEiYKCHNuYXBzaG90GAIgASgLMhIudHJhd2wudjEuU25hcHNob3RIAEIJCgdtZXNzYWdlImMKCFNuYXBzaG90Eg4KBm9mZnNldBgBIAEoBBIbCgRqb2JzGAIgAygLMg0udHJhd2wudjEuSm9iEioKCXBsYXRmb3JtcxgDIAMoCzIXLnRyYXdsLnYxLlBsYXRmb3JtU3RhdHMinQEKC0pvYkNvdW50ZXJzEhIKCnBhZ2VzX2RvbmUYASABKA0SEwoLcGFnZXNfdG90YWwYAiABKA0SFQoNc3VjY2Vzc19jb3VudBgDIAEoDRITCgtlcnJvcl9jb3VudBgEIAEoDRINCgVpdGVtcxgFIAEoDRINCgVieXRlcxgGIAEoBBIbChNwcm9jZXNzaW5nX21zX3RvdGFsGAcgASgEIvsCCgNKb2ISCgoCaWQYASABKAkSHwoEa2luZBgCIAEoDjIRLnRyYXdsLnYxLkpvYktpbmQSJAoIcGxhdGZvcm0YAyABKA4yEi50cmF3bC52MS5QbGF0Zm9ybRIjCgZzdGF0dXMYBCABKA4yEy50cmF3bC52MS5Kb2JTdGF0dXMSIQoEc3BlYxgFIAEoCzITLnRyYXdsLnYxLkNyYXdsU3BlYxInCghjb3VudGVycxgGIAEoCzIVLnRyYXdsLnYxLkpvYkNvdW50ZXJzEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVlcnJvchgKIAEoCRIQCghsYXN0X3NlcRgLIAEoBCKiAQoNUGxhdGZvcm1TdGF0cxIkCghwbGF0Zm9ybRgBIAEoDjISLnRyYXdsLnYxLlBsYXRmb3JtEhMKC3RvdGFsX2l0ZW1zGAIgASgEEhUKDXN1Y2Nlc3NfY291bnQYAyABKAQSEwoLZXJyb3JfY291bnQYBCABKAQSGwoTcHJvY2Vzc2luZ19tc190b3RhbBgFIAEoBBINCgVwYWdlcxgGIAEoBCKjBAoESXRlbRIKCgJpZBgBIAEoCRILCgN1cmwYAiABKAkSDQoFdGl0bGUYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSDAoEdGV4dBgFIAEoCRISCgp3b3JkX2NvdW50GAYgASgNEhMKC2xpbmtzX2ZvdW5kGAcgASgNEhMKBmF1dGhvchgIIAEoCUgAiAEBEhQKB2NoYW5uZWwYCSABKAlIAYgBARIWCglzdWJyZWRkaXQYCiABKAlIAogBARISCgVsaWtlcxgLIAEoBEgDiAEBEhUKCHJldHdlZXRzGAwgASgESASIAQESEgoFdmlld3MYDSABKARIBYgBARISCgVzY29yZRgOIAEoA0gGiAEBEhUKCGNvbW1lbnRzGA8gASgESAeIAQESHQoQZHVyYXRpb25fc2Vjb25kcxgQIAEoDUgIiAEBEjAKDHB1Ymxpc2hlZF9hdBgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNY2Fub25pY2FsX3VybBgSIAEoCRINCgVkZXB0aBgTIAEoDRIRCgllbWJlZGRpbmcYFCADKAJCCQoHX2F1dGhvckIKCghfY2hhbm5lbEIMCgpfc3VicmVkZGl0QggKBl9saWtlc0ILCglfcmV0d2VldHNCCAoGX3ZpZXdzQggKBl9zY29yZUILCglfY29tbWVudHNCEwoRX2R1cmF0aW9uX3NlY29uZHMi9wQKCEpvYkV2ZW50Eg4KBmpvYl9pZBgBIAEoCRILCgNzZXEYAiABKAQSDgoGb2Zmc2V0GAMgASgEEigKBHRpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEicKB3N0YXJ0ZWQYCiABKAsyFC50cmF3bC52MS5Kb2JTdGFydGVkSAASKQoIcHJvZ3Jlc3MYCyABKAsyFS50cmF3bC52MS5Kb2JQcm9ncmVzc0gAEi0KDGl0ZW1fc2NyYXBlZBgMIAEoCzIVLnRyYXdsLnYxLkl0ZW1TY3JhcGVkSAASKwoLcGFnZV9mYWlsZWQYDSABKAsyFC50cmF3bC52MS5QYWdlRmFpbGVkSAASLQoMdGFza19zdGFydGVkGA4gASgLMhUudHJhd2wudjEuVGFza1N0YXJ0ZWRIABIvCg10YXNrX2ZpbmlzaGVkGA8gASgLMhYudHJhd2wudjEuVGFza0ZpbmlzaGVkSAASKwoLdGFza19mYWlsZWQYECABKAsyFC50cmF3bC52MS5UYXNrRmFpbGVkSAASJQoGcGF1c2VkGBEgASgLMhMudHJhd2wudjEuSm9iUGF1c2VkSAASJwoHcmVzdW1lZBgSIAEoCzIULnRyYXdsLnYxLkpvYlJlc3VtZWRIABIrCgljb21wbGV0ZWQYEyABKAsyFi50cmF3bC52MS5Kb2JDb21wbGV0ZWRIABIlCgZmYWlsZWQYFCABKAsyEy50cmF3bC52MS5Kb2JGYWlsZWRIABIrCgljYW5jZWxsZWQYFSABKAsyFi50cmF3bC52MS5Kb2JDYW5jZWxsZWRIAEIGCgRraW5kIigKCkpvYlN0YXJ0ZWQSGgoDam9iGAEgASgLMg0udHJhd2wudjEuSm9iIlwKC0pvYlByb2dyZXNzEicKCGNvdW50ZXJzGAEgASgLMhUudHJhd2wudjEuSm9iQ291bnRlcnMSJAoMY3VycmVudF9pdGVtGAIgASgLMg4udHJhd2wudjEuSXRlbSKcAQoLSXRlbVNjcmFwZWQSHAoEaXRlbRgBIAEoCzIOLnRyYXdsLnYxLkl0ZW0SCwoDdXJsGAIgASgJEhUKDXByb2Nlc3NpbmdfbXMYAyABKA0SEwoLaHR0cF9zdGF0dXMYBCABKA0SDQoFYnl0ZXMYBSABKA0SJwoIY291bnRlcnMYBiABKAsyFS50cmF3bC52MS5Kb2JDb3VudGVycyK7AQoKUGFnZUZhaWxlZBILCgN1cmwYASABKAkSKwoKZXJyb3Jfa2luZBgCIAEoDjIXLnRyYXdsLnYxLlBhZ2VFcnJvcktpbmQSEwoLaHR0cF9zdGF0dXMYAyABKA0SDwoHbWVzc2FnZRgEIAEoCRIVCg1wcm9jZXNzaW5nX21zGAUgASgNEg0KBWRlcHRoGAYgASgNEicKCGNvdW50ZXJzGAcgASgLMhUudHJhd2wudjEuSm9iQ291bnRlcnMiKwoLVGFza1N0YXJ0ZWQSDwoHdGFza19pZBgBIAEoCRILCgN1cmwYAiABKAkiWgoMVGFza0ZpbmlzaGVkEg8KB3Rhc2tfaWQYASABKAkSCwoDdXJsGAIgASgJEg0KBXBhZ2VzGAMgASgNEg0KBWl0ZW1zGAQgASgNEg4KBmVycm9ycxgFIAEoDSJBCgpUYXNrRmFpbGVkEg8KB3Rhc2tfaWQYASABKAkSCwoDdXJsGAIgASgJEhUKDWVycm9yX21lc3NhZ2UYAyABKAkiNAoJSm9iUGF1c2VkEicKCGNvdW50ZXJzGAEgASgLMhUudHJhd2wudjEuSm9iQ291bnRlcnMiNQoKSm9iUmVzdW1lZBInCghjb3VudGVycxgBIAEoCzIVLnRyYXdsLnYxLkpvYkNvdW50ZXJzIksKDEpvYkNvbXBsZXRlZBInCghjb3VudGVycxgBIAEoCzIVLnRyYXdsLnYxLkpvYkNvdW50ZXJzEhIKCmVsYXBzZWRfbXMYAiABKA0iXwoJSm9iRmFpbGVkEhUKDWVycm9yX21lc3NhZ2UYASABKAkSJwoIY291bnRlcnMYAiABKAsyFS50cmF3bC52MS5Kb2JDb3VudGVycxISCgplbGFwc2VkX21zGAMgASgNIlsKDEpvYkNhbmNlbGxlZBIOCgZyZWFzb24YASABKAkSJwoIY291bnRlcnMYAiABKAsyFS50cmF3bC52MS5Kb2JDb3VudGVycxISCgplbGFwc2VkX21zGAMgASgNKncKCFBsYXRmb3JtEhgKFFBMQVRGT1JNX1VOU1BFQ0lGSUVEEAASEAoMUExBVEZPUk1fV0VCEAESFAoQUExBVEZPUk1fVFdJVFRFUhACEhQKEFBMQVRGT1JNX1lPVVRVQkUQAxITCg9QTEFURk9STV9SRURESVQQBCq5AQoJSm9iU3RhdHVzEhoKFkpPQl9TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJKT0JfU1RBVFVTX1BFTkRJTkcQARIWChJKT0JfU1RBVFVTX1JVTk5JTkcQAhIVChFKT0JfU1RBVFVTX1BBVVNFRBADEhgKFEpPQl9TVEFUVVNfQ09NUExFVEVEEAQSFQoRSk9CX1NUQVRVU19GQUlMRUQQBRIYChRKT0JfU1RBVFVTX0NBTkNFTExFRBAGKjcKB0pvYktpbmQSGAoUSk9CX0tJTkRfVU5TUEVDSUZJRUQQABISCg5KT0JfS0lORF9DUkFXTBABKukBCg1QYWdlRXJyb3JLaW5kEh8KG1BBR0VfRVJST1JfS0lORF9VTlNQRUNJRklFRBAAEhgKFFBBR0VfRVJST1JfS0lORF9IVFRQEAESGwoXUEFHRV9FUlJPUl9LSU5EX1RJTUVPVVQQAhIbChdQQUdFX0VSUk9SX0tJTkRfTkVUV09SSxADEhwKGFBBR0VfRVJST1JfS0lORF9OT1RfSFRNTBAEEh0KGVBBR0VfRVJST1JfS0lORF9UT09fTEFSR0UQBRImCiJQQUdFX0VSUk9SX0tJTkRfVE9PX01BTllfUkVESVJFQ1RTEAYyqgMKDlNjcmFwZXJTZXJ2aWNlEkEKCFN0YXJ0Sm9iEhkudHJhd2wudjEuU3RhcnRKb2JSZXF1ZXN0GhoudHJhd2wudjEuU3RhcnRKb2JSZXNwb25zZRI7CgZHZXRKb2ISFy50cmF3bC52MS5HZXRKb2JSZXF1ZXN0GhgudHJhd2wudjEuR2V0Sm9iUmVzcG9uc2USQQoITGlzdEpvYnMSGS50cmF3bC52MS5MaXN0Sm9ic1JlcXVlc3QaGi50cmF3bC52MS5MaXN0Sm9ic1Jlc3BvbnNlEkQKCUNhbmNlbEpvYhIaLnRyYXdsLnYxLkNhbmNlbEpvYlJlcXVlc3QaGy50cmF3bC52MS5DYW5jZWxKb2JSZXNwb25zZRJBCghHZXRTdGF0cxIZLnRyYXdsLnYxLkdldFN0YXRzUmVxdWVzdBoaLnRyYXdsLnYxLkdldFN0YXRzUmVzcG9uc2USTAoLV2F0Y2hFdmVudHMSHC50cmF3bC52MS5XYXRjaEV2ZW50c1JlcXVlc3QaHS50cmF3bC52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChZ0cmF3bC92MS9zY3JhcGVyLnByb3RvEgh0cmF3bC52MSL6AgoJQ3Jhd2xTcGVjEgwKBHVybHMYASADKAkSDQoFZGVwdGgYAiABKA0SJAoIcGxhdGZvcm0YAyABKA4yEi50cmF3bC52MS5QbGF0Zm9ybRIaChJleHRyYWN0X2VtYmVkZGluZ3MYBCABKAgSEQoJbWF4X3BhZ2VzGAUgASgNEhMKC2NvbmN1cnJlbmN5GAYgASgNEhoKEnJlcXVlc3RfdGltZW91dF9tcxgHIAEoDRIXCg9tYXhfZHVyYXRpb25fbXMYCCABKA0SFQoNaWdub3JlX3JvYm90cxgJIAEoCBIhChRwZXJfaG9zdF9jb25jdXJyZW5jeRgKIAEoDUgAiAEBEh4KEXBlcl9ob3N0X2RlbGF5X21zGAsgASgNSAGIAQESGAoLbWF4X3JldHJpZXMYDCABKA1IAogBAUIXChVfcGVyX2hvc3RfY29uY3VycmVuY3lCFAoSX3Blcl9ob3N0X2RlbGF5X21zQg4KDF9tYXhfcmV0cmllcyI+CghTY2FuU3BlYxIMCgRwYXRoGAEgASgJEhEKCXJlY3Vyc2l2ZRgCIAEoCBIRCgltYXhfZmlsZXMYAyABKA0iVwoPU3RhcnRKb2JSZXF1ZXN0EiIKBWNyYXdsGAEgASgLMhMudHJhd2wudjEuQ3Jhd2xTcGVjEiAKBHNjYW4YAiABKAsyEi50cmF3bC52MS5TY2FuU3BlYyJOChBTdGFydEpvYlJlc3BvbnNlEhoKA2pvYhgBIAEoCzINLnRyYXdsLnYxLkpvYhIeChZlc3RpbWF0ZWRfdGltZV9zZWNvbmRzGAIgASgNIh8KDUdldEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJIiwKDkdldEpvYlJlc3BvbnNlEhoKA2pvYhgBIAEoCzINLnRyYXdsLnYxLkpvYiJfCg9MaXN0Sm9ic1JlcXVlc3QSJQoIc3RhdHVzZXMYASADKA4yEy50cmF3bC52MS5Kb2JTdGF0dXMSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiSAoQTGlzdEpvYnNSZXNwb25zZRIbCgRqb2JzGAEgAygLMg0udHJhd2wudjEuSm9iEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIyChBDYW5jZWxKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiLwoRQ2FuY2VsSm9iUmVzcG9uc2USGgoDam9iGAEgASgLMg0udHJhd2wudjEuSm9iIiEKD1BhdXNlSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiLgoQUGF1c2VKb2JSZXNwb25zZRIaCgNqb2IYASABKAsyDS50cmF3bC52MS5Kb2IiIgoQUmVzdW1lSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiLwoRUmVzdW1lSm9iUmVzcG9uc2USGgoDam9iGAEgASgLMg0udHJhd2wudjEuSm9iIlgKEExpc3RJdGVtc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJEg0KBXF1ZXJ5GAQgASgJIloKEUxpc3RJdGVtc1Jlc3BvbnNlEh0KBWl0ZW1zGAEgAygLMg4udHJhd2wudjEuSXRlbRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSDQoFdG90YWwYAyABKA0iTAoSRXhwb3J0SXRlbXNSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRImCgZmb3JtYXQYAiABKA4yFi50cmF3bC52MS5FeHBvcnRGb3JtYXQiIwoTRXhwb3J0SXRlbXNSZXNwb25zZRIMCgRkYXRhGAEgASgMIhEKD0dldFN0YXRzUmVxdWVzdCJnChBHZXRTdGF0c1Jlc3BvbnNlEioKCXBsYXRmb3JtcxgBIAMoCzIXLnRyYXdsLnYxLlBsYXRmb3JtU3RhdHMSEwoLYWN0aXZlX2pvYnMYAiABKA0SEgoKdG90YWxfam9icxgDIAEoDSI6ChJXYXRjaEV2ZW50c1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhQKDGFmdGVyX29mZnNldBgCIAEoBCJtChNXYXRjaEV2ZW50c1Jlc3BvbnNlEiMKBWV2ZW50GAEgASgLMhIudHJhd2wudjEuSm9iRXZlbnRIABImCghzbmFwc2hvdBgCIAEoCzISLnRyYXdsLnYxLlNuYXBzaG90SABCCQoHbWVzc2FnZSJjCghTbmFwc2hvdBIOCgZvZmZzZXQYASABKAQSGwoEam9icxgCIAMoCzINLnRyYXdsLnYxLkpvYhIqCglwbGF0Zm9ybXMYAyADKAsyFy50cmF3bC52MS5QbGF0Zm9ybVN0YXRzItoDCgtKb2JDb3VudGVycxISCgpwYWdlc19kb25lGAEgASgNEhMKC3BhZ2VzX3RvdGFsGAIgASgNEhUKDXN1Y2Nlc3NfY291bnQYAyABKA0SEwoLZXJyb3JfY291bnQYBCABKA0SDQoFaXRlbXMYBSABKA0SDQoFYnl0ZXMYBiABKAQSGwoTcHJvY2Vzc2luZ19tc190b3RhbBgHIAEoBBIPCgdyZXRyaWVzGAggASgNEjMKB3NraXBwZWQYCSADKAsyIi50cmF3bC52MS5Kb2JDb3VudGVycy5Ta2lwcGVkRW50cnkSPwoOZXJyb3JzX2J5X2tpbmQYCiADKAsyJy50cmF3bC52MS5Kb2JDb3VudGVycy5FcnJvcnNCeUtpbmRFbnRyeRITCgtwOTVfcGFnZV9tcxgLIAEoDRIXCg9uZWFyX2R1cGxpY2F0ZXMYDCABKA0SDQoFZmlsZXMYDSABKA0SEgoKdG90YWxfc2l6ZRgOIAEoBBouCgxTa2lwcGVkRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgNOgI4ARozChFFcnJvcnNCeUtpbmRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKA06AjgBIp0DCgNKb2ISCgoCaWQYASABKAkSHwoEa2luZBgCIAEoDjIRLnRyYXdsLnYxLkpvYktpbmQSJAoIcGxhdGZvcm0YAyABKA4yEi50cmF3bC52MS5QbGF0Zm9ybRIjCgZzdGF0dXMYBCABKA4yEy50cmF3bC52MS5Kb2JTdGF0dXMSIQoEc3BlYxgFIAEoCzITLnRyYXdsLnYxLkNyYXdsU3BlYxInCghjb3VudGVycxgGIAEoCzIVLnRyYXdsLnYxLkpvYkNvdW50ZXJzEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVlcnJvchgKIAEoCRIQCghsYXN0X3NlcRgLIAEoBBIgCgRzY2FuGAwgASgLMhIudHJhd2wudjEuU2NhblNwZWMioQMKDVBsYXRmb3JtU3RhdHMSJAoIcGxhdGZvcm0YASABKA4yEi50cmF3bC52MS5QbGF0Zm9ybRITCgt0b3RhbF9pdGVtcxgCIAEoBBIVCg1zdWNjZXNzX2NvdW50GAMgASgEEhMKC2Vycm9yX2NvdW50GAQgASgEEhsKE3Byb2Nlc3NpbmdfbXNfdG90YWwYBSABKAQSDQoFcGFnZXMYBiABKAQSDwoHcmV0cmllcxgHIAEoBBINCgVieXRlcxgIIAEoBBJBCg5lcnJvcnNfYnlfa2luZBgJIAMoCzIpLnRyYXdsLnYxLlBsYXRmb3JtU3RhdHMuRXJyb3JzQnlLaW5kRW50cnkSNQoHc2tpcHBlZBgKIAMoCzIkLnRyYXdsLnYxLlBsYXRmb3JtU3RhdHMuU2tpcHBlZEVudHJ5GjMKEUVycm9yc0J5S2luZEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEaLgoMU2tpcHBlZEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBDoCOAEizgQKBEl0ZW0SCgoCaWQYASABKAkSCwoDdXJsGAIgASgJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEgwKBHRleHQYBSABKAkSEgoKd29yZF9jb3VudBgGIAEoDRITCgtsaW5rc19mb3VuZBgHIAEoDRITCgZhdXRob3IYCCABKAlIAIgBARIUCgdjaGFubmVsGAkgASgJSAGIAQESFgoJc3VicmVkZGl0GAogASgJSAKIAQESEgoFbGlrZXMYCyABKARIA4gBARIVCghyZXR3ZWV0cxgMIAEoBEgEiAEBEhIKBXZpZXdzGA0gASgESAWIAQESEgoFc2NvcmUYDiABKANIBogBARIVCghjb21tZW50cxgPIAEoBEgHiAEBEh0KEGR1cmF0aW9uX3NlY29uZHMYECABKA1ICIgBARIwCgxwdWJsaXNoZWRfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWNhbm9uaWNhbF91cmwYEiABKAkSDQoFZGVwdGgYEyABKA0SEQoJZW1iZWRkaW5nGBQgAygCEhkKEW5lYXJfZHVwbGljYXRlX29mGBUgASgJEg4KBnNvdXJjZRgWIAEoCUIJCgdfYXV0aG9yQgoKCF9jaGFubmVsQgwKCl9zdWJyZWRkaXRCCAoGX2xpa2VzQgsKCV9yZXR3ZWV0c0IICgZfdmlld3NCCAoGX3Njb3JlQgsKCV9jb21tZW50c0ITChFfZHVyYXRpb25fc2Vjb25kcyKKBgoISm9iRXZlbnQSDgoGam9iX2lkGAEgASgJEgsKA3NlcRgCIAEoBBIOCgZvZmZzZXQYAyABKAQSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJwoHc3RhcnRlZBgKIAEoCzIULnRyYXdsLnYxLkpvYlN0YXJ0ZWRIABIpCghwcm9ncmVzcxgLIAEoCzIVLnRyYXdsLnYxLkpvYlByb2dyZXNzSAASLQoMaXRlbV9zY3JhcGVkGAwgASgLMhUudHJhd2wudjEuSXRlbVNjcmFwZWRIABIrCgtwYWdlX2ZhaWxlZBgNIAEoCzIULnRyYXdsLnYxLlBhZ2VGYWlsZWRIABItCgx0YXNrX3N0YXJ0ZWQYDiABKAsyFS50cmF3bC52MS5UYXNrU3RhcnRlZEgAEi8KDXRhc2tfZmluaXNoZWQYDyABKAsyFi50cmF3bC52MS5UYXNrRmluaXNoZWRIABIrCgt0YXNrX2ZhaWxlZBgQIAEoCzIULnRyYXdsLnYxLlRhc2tGYWlsZWRIABIlCgZwYXVzZWQYESABKAsyEy50cmF3bC52MS5Kb2JQYXVzZWRIABInCgdyZXN1bWVkGBIgASgLMhQudHJhd2wudjEuSm9iUmVzdW1lZEgAEisKCWNvbXBsZXRlZBgTIAEoCzIWLnRyYXdsLnYxLkpvYkNvbXBsZXRlZEgAEiUKBmZhaWxlZBgUIAEoCzITLnRyYXdsLnYxLkpvYkZhaWxlZEgAEisKCWNhbmNlbGxlZBgVIAEoCzIWLnRyYXdsLnYxLkpvYkNhbmNlbGxlZEgAEi0KDHBhZ2Vfc2tpcHBlZBgWIAEoCzIVLnRyYXdsLnYxLlBhZ2VTa2lwcGVkSAASLwoNc2Nhbl9wcm9ncmVzcxgXIAEoCzIWLnRyYXdsLnYxLlNjYW5Qcm9ncmVzc0gAEjEKDnNjYW5fY29tcGxldGVkGBggASgLMhcudHJhd2wudjEuU2NhbkNvbXBsZXRlZEgAQgYKBGtpbmQiaQoLUGFnZVNraXBwZWQSCwoDdXJsGAEgASgJEiQKBnJlYXNvbhgCIAEoDjIULnRyYXdsLnYxLlNraXBSZWFzb24SJwoIY291bnRlcnMYAyABKAsyFS50cmF3bC52MS5Kb2JDb3VudGVycyJECgxTY2FuUHJvZ3Jlc3MSDwoHc2Nhbm5lZBgBIAEoDRINCgV0b3RhbBgCIAEoDRIUCgxjdXJyZW50X3BhdGgYAyABKAkiagoLU2Nhbm5lZEZpbGUSDAoEcGF0aBgBIAEoCRIMCgRzaXplGAIgASgEEiwKCG1vZGlmaWVkGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglleHRlbnNpb24YBCABKAkiagoNU2NhbkNvbXBsZXRlZBIkCgVmaWxlcxgBIAMoCzIVLnRyYXdsLnYxLlNjYW5uZWRGaWxlEg0KBWNvdW50GAIgASgNEhIKCnRvdGFsX3NpemUYAyABKAQSEAoId2FybmluZ3MYBCADKAkiKAoKSm9iU3RhcnRlZBIaCgNqb2IYASABKAsyDS50cmF3bC52MS5Kb2IiXAoLSm9iUHJvZ3Jlc3MSJwoIY291bnRlcnMYASABKAsyFS50cmF3bC52MS5Kb2JDb3VudGVycxIkCgxjdXJyZW50X2l0ZW0YAiABKAsyDi50cmF3bC52MS5JdGVtIpwBCgtJdGVtU2NyYXBlZBIcCgRpdGVtGAEgASgLMg4udHJhd2wudjEuSXRlbRILCgN1cmwYAiABKAkSFQoNcHJvY2Vzc2luZ19tcxgDIAEoDRITCgtodHRwX3N0YXR1cxgEIAEoDRINCgVieXRlcxgFIAEoDRInCghjb3VudGVycxgGIAEoCzIVLnRyYXdsLnYxLkpvYkNvdW50ZXJzIrsBCgpQYWdlRmFpbGVkEgsKA3VybBgBIAEoCRIrCgplcnJvcl9raW5kGAIgASgOMhcudHJhd2wudjEuUGFnZUVycm9yS2luZBITCgtodHRwX3N0YXR1cxgDIAEoDRIPCgdtZXNzYWdlGAQgASgJEhUKDXByb2Nlc3NpbmdfbXMYBSABKA0SDQoFZGVwdGgYBiABKA0SJwoIY291bnRlcnMYByABKAsyFS50cmF3bC52MS5Kb2JDb3VudGVycyIrCgtUYXNrU3RhcnRlZBIPCgd0YXNrX2lkGAEgASgJEgsKA3VybBgCIAEoCSJaCgxUYXNrRmluaXNoZWQSDwoHdGFza19pZBgBIAEoCRILCgN1cmwYAiABKAkSDQoFcGFnZXMYAyABKA0SDQoFaXRlbXMYBCABKA0SDgoGZXJyb3JzGAUgASgNIkEKClRhc2tGYWlsZWQSDwoHdGFza19pZBgBIAEoCRILCgN1cmwYAiABKAkSFQoNZXJyb3JfbWVzc2FnZRgDIAEoCSI0CglKb2JQYXVzZWQSJwoIY291bnRlcnMYASABKAsyFS50cmF3bC52MS5Kb2JDb3VudGVycyJICgpKb2JSZXN1bWVkEicKCGNvdW50ZXJzGAEgASgLMhUudHJhd2wudjEuSm9iQ291bnRlcnMSEQoJcmVjb3ZlcmVkGAIgASgIIksKDEpvYkNvbXBsZXRlZBInCghjb3VudGVycxgBIAEoCzIVLnRyYXdsLnYxLkpvYkNvdW50ZXJzEhIKCmVsYXBzZWRfbXMYAiABKA0iXwoJSm9iRmFpbGVkEhUKDWVycm9yX21lc3NhZ2UYASABKAkSJwoIY291bnRlcnMYAiABKAsyFS50cmF3bC52MS5Kb2JDb3VudGVycxISCgplbGFwc2VkX21zGAMgASgNIlsKDEpvYkNhbmNlbGxlZBIOCgZyZWFzb24YASABKAkSJwoIY291bnRlcnMYAiABKAsyFS50cmF3bC52MS5Kb2JDb3VudGVycxISCgplbGFwc2VkX21zGAMgASgNKncKCFBsYXRmb3JtEhgKFFBMQVRGT1JNX1VOU1BFQ0lGSUVEEAASEAoMUExBVEZPUk1fV0VCEAESFAoQUExBVEZPUk1fVFdJVFRFUhACEhQKEFBMQVRGT1JNX1lPVVRVQkUQAxITCg9QTEFURk9STV9SRURESVQQBCq5AQoJSm9iU3RhdHVzEhoKFkpPQl9TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJKT0JfU1RBVFVTX1BFTkRJTkcQARIWChJKT0JfU1RBVFVTX1JVTk5JTkcQAhIVChFKT0JfU1RBVFVTX1BBVVNFRBADEhgKFEpPQl9TVEFUVVNfQ09NUExFVEVEEAQSFQoRSk9CX1NUQVRVU19GQUlMRUQQBRIYChRKT0JfU1RBVFVTX0NBTkNFTExFRBAGKkoKB0pvYktpbmQSGAoUSk9CX0tJTkRfVU5TUEVDSUZJRUQQABISCg5KT0JfS0lORF9DUkFXTBABEhEKDUpPQl9LSU5EX1NDQU4QAirIAgoNUGFnZUVycm9yS2luZBIfChtQQUdFX0VSUk9SX0tJTkRfVU5TUEVDSUZJRUQQABIYChRQQUdFX0VSUk9SX0tJTkRfSFRUUBABEhsKF1BBR0VfRVJST1JfS0lORF9USU1FT1VUEAISGwoXUEFHRV9FUlJPUl9LSU5EX05FVFdPUksQAxIcChhQQUdFX0VSUk9SX0tJTkRfTk9UX0hUTUwQBBIdChlQQUdFX0VSUk9SX0tJTkRfVE9PX0xBUkdFEAUSJgoiUEFHRV9FUlJPUl9LSU5EX1RPT19NQU5ZX1JFRElSRUNUUxAGEhcKE1BBR0VfRVJST1JfS0lORF9ETlMQBxIjCh9QQUdFX0VSUk9SX0tJTkRfQkxPQ0tFRF9BRERSRVNTEAgSHwobUEFHRV9FUlJPUl9LSU5EX0lOVkFMSURfVVJMEAkqiwEKClNraXBSZWFzb24SGwoXU0tJUF9SRUFTT05fVU5TUEVDSUZJRUQQABIWChJTS0lQX1JFQVNPTl9ST0JPVFMQARIVChFTS0lQX1JFQVNPTl9TQ09QRRACEhoKFlNLSVBfUkVBU09OX1BBR0VfTElNSVQQAxIVChFTS0lQX1JFQVNPTl9ERVBUSBAEKnYKDEV4cG9ydEZvcm1hdBIdChlFWFBPUlRfRk9STUFUX1VOU1BFQ0lGSUVEEAASFgoSRVhQT1JUX0ZPUk1BVF9KU09OEAESGAoURVhQT1JUX0ZPUk1BVF9OREpTT04QAhIVChFFWFBPUlRfRk9STUFUX0NTVhADMscFCg5TY3JhcGVyU2VydmljZRJBCghTdGFydEpvYhIZLnRyYXdsLnYxLlN0YXJ0Sm9iUmVxdWVzdBoaLnRyYXdsLnYxLlN0YXJ0Sm9iUmVzcG9uc2USOwoGR2V0Sm9iEhcudHJhd2wudjEuR2V0Sm9iUmVxdWVzdBoYLnRyYXdsLnYxLkdldEpvYlJlc3BvbnNlEkEKCExpc3RKb2JzEhkudHJhd2wudjEuTGlzdEpvYnNSZXF1ZXN0GhoudHJhd2wudjEuTGlzdEpvYnNSZXNwb25zZRJECglDYW5jZWxKb2ISGi50cmF3bC52MS5DYW5jZWxKb2JSZXF1ZXN0GhsudHJhd2wudjEuQ2FuY2VsSm9iUmVzcG9uc2USQQoIUGF1c2VKb2ISGS50cmF3bC52MS5QYXVzZUpvYlJlcXVlc3QaGi50cmF3bC52MS5QYXVzZUpvYlJlc3BvbnNlEkQKCVJlc3VtZUpvYhIaLnRyYXdsLnYxLlJlc3VtZUpvYlJlcXVlc3QaGy50cmF3bC52MS5SZXN1bWVKb2JSZXNwb25zZRJBCghHZXRTdGF0cxIZLnRyYXdsLnYxLkdldFN0YXRzUmVxdWVzdBoaLnRyYXdsLnYxLkdldFN0YXRzUmVzcG9uc2USRAoJTGlzdEl0ZW1zEhoudHJhd2wudjEuTGlzdEl0ZW1zUmVxdWVzdBobLnRyYXdsLnYxLkxpc3RJdGVtc1Jlc3BvbnNlEkwKC0V4cG9ydEl0ZW1zEhwudHJhd2wudjEuRXhwb3J0SXRlbXNSZXF1ZXN0Gh0udHJhd2wudjEuRXhwb3J0SXRlbXNSZXNwb25zZTABEkwKC1dhdGNoRXZlbnRzEhwudHJhd2wudjEuV2F0Y2hFdmVudHNSZXF1ZXN0Gh0udHJhd2wudjEuV2F0Y2hFdmVudHNSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message trawl.v1.CrawlSpec
@@ -70,6 +70,33 @@ export type CrawlSpec = Message<"trawl.v1.CrawlSpec"> & {
    * @generated from field: uint32 max_duration_ms = 8;
    */
   maxDurationMs: number;
+
+  /**
+   * robots.txt (and its Crawl-delay) is honoured unless this is set.
+   *
+   * @generated from field: bool ignore_robots = 9;
+   */
+  ignoreRobots: boolean;
+
+  /**
+   * Politeness; unset means the scraper's configured default, 0 turns the
+   * delay off.
+   *
+   * @generated from field: optional uint32 per_host_concurrency = 10;
+   */
+  perHostConcurrency?: number;
+
+  /**
+   * @generated from field: optional uint32 per_host_delay_ms = 11;
+   */
+  perHostDelayMs?: number;
+
+  /**
+   * Retries of a page after 429, 5xx or a network error; unset means the default.
+   *
+   * @generated from field: optional uint32 max_retries = 12;
+   */
+  maxRetries?: number;
 };
 
 /**
@@ -80,6 +107,39 @@ export const CrawlSpecSchema: GenMessage<CrawlSpec> = /*@__PURE__*/
   messageDesc(file_trawl_v1_scraper, 0);
 
 /**
+ * @generated from message trawl.v1.ScanSpec
+ */
+export type ScanSpec = Message<"trawl.v1.ScanSpec"> & {
+  /**
+   * A directory inside one of the scraper's configured scan roots.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: bool recursive = 2;
+   */
+  recursive: boolean;
+
+  /**
+   * 0 means the configured default.
+   *
+   * @generated from field: uint32 max_files = 3;
+   */
+  maxFiles: number;
+};
+
+/**
+ * Describes the message trawl.v1.ScanSpec.
+ * Use `create(ScanSpecSchema)` to create a new message.
+ */
+export const ScanSpecSchema: GenMessage<ScanSpec> = /*@__PURE__*/
+  messageDesc(file_trawl_v1_scraper, 1);
+
+/**
+ * Exactly one of crawl and scan.
+ *
  * @generated from message trawl.v1.StartJobRequest
  */
 export type StartJobRequest = Message<"trawl.v1.StartJobRequest"> & {
@@ -87,6 +147,11 @@ export type StartJobRequest = Message<"trawl.v1.StartJobRequest"> & {
    * @generated from field: trawl.v1.CrawlSpec crawl = 1;
    */
   crawl?: CrawlSpec;
+
+  /**
+   * @generated from field: trawl.v1.ScanSpec scan = 2;
+   */
+  scan?: ScanSpec;
 };
 
 /**
@@ -94,7 +159,7 @@ export type StartJobRequest = Message<"trawl.v1.StartJobRequest"> & {
  * Use `create(StartJobRequestSchema)` to create a new message.
  */
 export const StartJobRequestSchema: GenMessage<StartJobRequest> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 1);
+  messageDesc(file_trawl_v1_scraper, 2);
 
 /**
  * @generated from message trawl.v1.StartJobResponse
@@ -118,7 +183,7 @@ export type StartJobResponse = Message<"trawl.v1.StartJobResponse"> & {
  * Use `create(StartJobResponseSchema)` to create a new message.
  */
 export const StartJobResponseSchema: GenMessage<StartJobResponse> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 2);
+  messageDesc(file_trawl_v1_scraper, 3);
 
 /**
  * @generated from message trawl.v1.GetJobRequest
@@ -135,7 +200,7 @@ export type GetJobRequest = Message<"trawl.v1.GetJobRequest"> & {
  * Use `create(GetJobRequestSchema)` to create a new message.
  */
 export const GetJobRequestSchema: GenMessage<GetJobRequest> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 3);
+  messageDesc(file_trawl_v1_scraper, 4);
 
 /**
  * @generated from message trawl.v1.GetJobResponse
@@ -152,7 +217,7 @@ export type GetJobResponse = Message<"trawl.v1.GetJobResponse"> & {
  * Use `create(GetJobResponseSchema)` to create a new message.
  */
 export const GetJobResponseSchema: GenMessage<GetJobResponse> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 4);
+  messageDesc(file_trawl_v1_scraper, 5);
 
 /**
  * @generated from message trawl.v1.ListJobsRequest
@@ -185,7 +250,7 @@ export type ListJobsRequest = Message<"trawl.v1.ListJobsRequest"> & {
  * Use `create(ListJobsRequestSchema)` to create a new message.
  */
 export const ListJobsRequestSchema: GenMessage<ListJobsRequest> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 5);
+  messageDesc(file_trawl_v1_scraper, 6);
 
 /**
  * @generated from message trawl.v1.ListJobsResponse
@@ -209,7 +274,7 @@ export type ListJobsResponse = Message<"trawl.v1.ListJobsResponse"> & {
  * Use `create(ListJobsResponseSchema)` to create a new message.
  */
 export const ListJobsResponseSchema: GenMessage<ListJobsResponse> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 6);
+  messageDesc(file_trawl_v1_scraper, 7);
 
 /**
  * @generated from message trawl.v1.CancelJobRequest
@@ -231,7 +296,7 @@ export type CancelJobRequest = Message<"trawl.v1.CancelJobRequest"> & {
  * Use `create(CancelJobRequestSchema)` to create a new message.
  */
 export const CancelJobRequestSchema: GenMessage<CancelJobRequest> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 7);
+  messageDesc(file_trawl_v1_scraper, 8);
 
 /**
  * @generated from message trawl.v1.CancelJobResponse
@@ -248,7 +313,181 @@ export type CancelJobResponse = Message<"trawl.v1.CancelJobResponse"> & {
  * Use `create(CancelJobResponseSchema)` to create a new message.
  */
 export const CancelJobResponseSchema: GenMessage<CancelJobResponse> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 8);
+  messageDesc(file_trawl_v1_scraper, 9);
+
+/**
+ * @generated from message trawl.v1.PauseJobRequest
+ */
+export type PauseJobRequest = Message<"trawl.v1.PauseJobRequest"> & {
+  /**
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+};
+
+/**
+ * Describes the message trawl.v1.PauseJobRequest.
+ * Use `create(PauseJobRequestSchema)` to create a new message.
+ */
+export const PauseJobRequestSchema: GenMessage<PauseJobRequest> = /*@__PURE__*/
+  messageDesc(file_trawl_v1_scraper, 10);
+
+/**
+ * @generated from message trawl.v1.PauseJobResponse
+ */
+export type PauseJobResponse = Message<"trawl.v1.PauseJobResponse"> & {
+  /**
+   * @generated from field: trawl.v1.Job job = 1;
+   */
+  job?: Job;
+};
+
+/**
+ * Describes the message trawl.v1.PauseJobResponse.
+ * Use `create(PauseJobResponseSchema)` to create a new message.
+ */
+export const PauseJobResponseSchema: GenMessage<PauseJobResponse> = /*@__PURE__*/
+  messageDesc(file_trawl_v1_scraper, 11);
+
+/**
+ * @generated from message trawl.v1.ResumeJobRequest
+ */
+export type ResumeJobRequest = Message<"trawl.v1.ResumeJobRequest"> & {
+  /**
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+};
+
+/**
+ * Describes the message trawl.v1.ResumeJobRequest.
+ * Use `create(ResumeJobRequestSchema)` to create a new message.
+ */
+export const ResumeJobRequestSchema: GenMessage<ResumeJobRequest> = /*@__PURE__*/
+  messageDesc(file_trawl_v1_scraper, 12);
+
+/**
+ * @generated from message trawl.v1.ResumeJobResponse
+ */
+export type ResumeJobResponse = Message<"trawl.v1.ResumeJobResponse"> & {
+  /**
+   * @generated from field: trawl.v1.Job job = 1;
+   */
+  job?: Job;
+};
+
+/**
+ * Describes the message trawl.v1.ResumeJobResponse.
+ * Use `create(ResumeJobResponseSchema)` to create a new message.
+ */
+export const ResumeJobResponseSchema: GenMessage<ResumeJobResponse> = /*@__PURE__*/
+  messageDesc(file_trawl_v1_scraper, 13);
+
+/**
+ * @generated from message trawl.v1.ListItemsRequest
+ */
+export type ListItemsRequest = Message<"trawl.v1.ListItemsRequest"> & {
+  /**
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * 0 means 50; at most 1000.
+   *
+   * @generated from field: uint32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+
+  /**
+   * Case-insensitive substring of title, description, text or url.
+   *
+   * @generated from field: string query = 4;
+   */
+  query: string;
+};
+
+/**
+ * Describes the message trawl.v1.ListItemsRequest.
+ * Use `create(ListItemsRequestSchema)` to create a new message.
+ */
+export const ListItemsRequestSchema: GenMessage<ListItemsRequest> = /*@__PURE__*/
+  messageDesc(file_trawl_v1_scraper, 14);
+
+/**
+ * @generated from message trawl.v1.ListItemsResponse
+ */
+export type ListItemsResponse = Message<"trawl.v1.ListItemsResponse"> & {
+  /**
+   * @generated from field: repeated trawl.v1.Item items = 1;
+   */
+  items: Item[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+
+  /**
+   * Items matching the query in the whole job.
+   *
+   * @generated from field: uint32 total = 3;
+   */
+  total: number;
+};
+
+/**
+ * Describes the message trawl.v1.ListItemsResponse.
+ * Use `create(ListItemsResponseSchema)` to create a new message.
+ */
+export const ListItemsResponseSchema: GenMessage<ListItemsResponse> = /*@__PURE__*/
+  messageDesc(file_trawl_v1_scraper, 15);
+
+/**
+ * @generated from message trawl.v1.ExportItemsRequest
+ */
+export type ExportItemsRequest = Message<"trawl.v1.ExportItemsRequest"> & {
+  /**
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * @generated from field: trawl.v1.ExportFormat format = 2;
+   */
+  format: ExportFormat;
+};
+
+/**
+ * Describes the message trawl.v1.ExportItemsRequest.
+ * Use `create(ExportItemsRequestSchema)` to create a new message.
+ */
+export const ExportItemsRequestSchema: GenMessage<ExportItemsRequest> = /*@__PURE__*/
+  messageDesc(file_trawl_v1_scraper, 16);
+
+/**
+ * @generated from message trawl.v1.ExportItemsResponse
+ */
+export type ExportItemsResponse = Message<"trawl.v1.ExportItemsResponse"> & {
+  /**
+   * The next bytes of the encoded export.
+   *
+   * @generated from field: bytes data = 1;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message trawl.v1.ExportItemsResponse.
+ * Use `create(ExportItemsResponseSchema)` to create a new message.
+ */
+export const ExportItemsResponseSchema: GenMessage<ExportItemsResponse> = /*@__PURE__*/
+  messageDesc(file_trawl_v1_scraper, 17);
 
 /**
  * @generated from message trawl.v1.GetStatsRequest
@@ -261,7 +500,7 @@ export type GetStatsRequest = Message<"trawl.v1.GetStatsRequest"> & {
  * Use `create(GetStatsRequestSchema)` to create a new message.
  */
 export const GetStatsRequestSchema: GenMessage<GetStatsRequest> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 9);
+  messageDesc(file_trawl_v1_scraper, 18);
 
 /**
  * @generated from message trawl.v1.GetStatsResponse
@@ -288,7 +527,7 @@ export type GetStatsResponse = Message<"trawl.v1.GetStatsResponse"> & {
  * Use `create(GetStatsResponseSchema)` to create a new message.
  */
 export const GetStatsResponseSchema: GenMessage<GetStatsResponse> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 10);
+  messageDesc(file_trawl_v1_scraper, 19);
 
 /**
  * @generated from message trawl.v1.WatchEventsRequest
@@ -315,7 +554,7 @@ export type WatchEventsRequest = Message<"trawl.v1.WatchEventsRequest"> & {
  * Use `create(WatchEventsRequestSchema)` to create a new message.
  */
 export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 11);
+  messageDesc(file_trawl_v1_scraper, 20);
 
 /**
  * @generated from message trawl.v1.WatchEventsResponse
@@ -344,7 +583,7 @@ export type WatchEventsResponse = Message<"trawl.v1.WatchEventsResponse"> & {
  * Use `create(WatchEventsResponseSchema)` to create a new message.
  */
 export const WatchEventsResponseSchema: GenMessage<WatchEventsResponse> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 12);
+  messageDesc(file_trawl_v1_scraper, 21);
 
 /**
  * The current state as of `offset` (the log's head when it was taken), sent
@@ -375,7 +614,7 @@ export type Snapshot = Message<"trawl.v1.Snapshot"> & {
  * Use `create(SnapshotSchema)` to create a new message.
  */
 export const SnapshotSchema: GenMessage<Snapshot> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 13);
+  messageDesc(file_trawl_v1_scraper, 22);
 
 /**
  * @generated from message trawl.v1.JobCounters
@@ -423,6 +662,54 @@ export type JobCounters = Message<"trawl.v1.JobCounters"> & {
    * @generated from field: uint64 processing_ms_total = 7;
    */
   processingMsTotal: bigint;
+
+  /**
+   * Pages fetched again after 429, 5xx or a network error.
+   *
+   * @generated from field: uint32 retries = 8;
+   */
+  retries: number;
+
+  /**
+   * URLs not fetched, by reason (keys: robots, scope, page_limit, depth).
+   *
+   * @generated from field: map<string, uint32> skipped = 9;
+   */
+  skipped: { [key: string]: number };
+
+  /**
+   * Errors by kind (keys: http_4xx, http_5xx, timeout, network, dns,
+   * not_html, too_large, too_many_redirects, blocked_address, invalid_url).
+   *
+   * @generated from field: map<string, uint32> errors_by_kind = 10;
+   */
+  errorsByKind: { [key: string]: number };
+
+  /**
+   * 95th percentile of page processing time.
+   *
+   * @generated from field: uint32 p95_page_ms = 11;
+   */
+  p95PageMs: number;
+
+  /**
+   * Items flagged as near-duplicates of an earlier item of the job.
+   *
+   * @generated from field: uint32 near_duplicates = 12;
+   */
+  nearDuplicates: number;
+
+  /**
+   * Directory scans: files seen and their total size.
+   *
+   * @generated from field: uint32 files = 13;
+   */
+  files: number;
+
+  /**
+   * @generated from field: uint64 total_size = 14;
+   */
+  totalSize: bigint;
 };
 
 /**
@@ -430,7 +717,7 @@ export type JobCounters = Message<"trawl.v1.JobCounters"> & {
  * Use `create(JobCountersSchema)` to create a new message.
  */
 export const JobCountersSchema: GenMessage<JobCounters> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 14);
+  messageDesc(file_trawl_v1_scraper, 23);
 
 /**
  * @generated from message trawl.v1.Job
@@ -494,6 +781,13 @@ export type Job = Message<"trawl.v1.Job"> & {
    * @generated from field: uint64 last_seq = 11;
    */
   lastSeq: bigint;
+
+  /**
+   * Set for JOB_KIND_SCAN.
+   *
+   * @generated from field: trawl.v1.ScanSpec scan = 12;
+   */
+  scan?: ScanSpec;
 };
 
 /**
@@ -501,7 +795,7 @@ export type Job = Message<"trawl.v1.Job"> & {
  * Use `create(JobSchema)` to create a new message.
  */
 export const JobSchema: GenMessage<Job> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 15);
+  messageDesc(file_trawl_v1_scraper, 24);
 
 /**
  * @generated from message trawl.v1.PlatformStats
@@ -538,6 +832,26 @@ export type PlatformStats = Message<"trawl.v1.PlatformStats"> & {
    * @generated from field: uint64 pages = 6;
    */
   pages: bigint;
+
+  /**
+   * @generated from field: uint64 retries = 7;
+   */
+  retries: bigint;
+
+  /**
+   * @generated from field: uint64 bytes = 8;
+   */
+  bytes: bigint;
+
+  /**
+   * @generated from field: map<string, uint64> errors_by_kind = 9;
+   */
+  errorsByKind: { [key: string]: bigint };
+
+  /**
+   * @generated from field: map<string, uint64> skipped = 10;
+   */
+  skipped: { [key: string]: bigint };
 };
 
 /**
@@ -545,7 +859,7 @@ export type PlatformStats = Message<"trawl.v1.PlatformStats"> & {
  * Use `create(PlatformStatsSchema)` to create a new message.
  */
 export const PlatformStatsSchema: GenMessage<PlatformStats> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 16);
+  messageDesc(file_trawl_v1_scraper, 25);
 
 /**
  * A scraped item. Fields the page does not carry are left unset, never
@@ -657,6 +971,21 @@ export type Item = Message<"trawl.v1.Item"> & {
    * @generated from field: repeated float embedding = 20;
    */
   embedding: number[];
+
+  /**
+   * Set when the item's text is a near-duplicate of an earlier item of the
+   * job (by embedding similarity): that item's id.
+   *
+   * @generated from field: string near_duplicate_of = 21;
+   */
+  nearDuplicateOf: string;
+
+  /**
+   * Names the extractor that read the structured data (e.g. "json-ld:VideoObject").
+   *
+   * @generated from field: string source = 22;
+   */
+  source: string;
 };
 
 /**
@@ -664,7 +993,7 @@ export type Item = Message<"trawl.v1.Item"> & {
  * Use `create(ItemSchema)` to create a new message.
  */
 export const ItemSchema: GenMessage<Item> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 17);
+  messageDesc(file_trawl_v1_scraper, 26);
 
 /**
  * The canonical event. Every event carries the job id, a per-job sequence
@@ -769,6 +1098,24 @@ export type JobEvent = Message<"trawl.v1.JobEvent"> & {
      */
     value: JobCancelled;
     case: "cancelled";
+  } | {
+    /**
+     * @generated from field: trawl.v1.PageSkipped page_skipped = 22;
+     */
+    value: PageSkipped;
+    case: "pageSkipped";
+  } | {
+    /**
+     * @generated from field: trawl.v1.ScanProgress scan_progress = 23;
+     */
+    value: ScanProgress;
+    case: "scanProgress";
+  } | {
+    /**
+     * @generated from field: trawl.v1.ScanCompleted scan_completed = 24;
+     */
+    value: ScanCompleted;
+    case: "scanCompleted";
   } | { case: undefined; value?: undefined };
 };
 
@@ -777,7 +1124,138 @@ export type JobEvent = Message<"trawl.v1.JobEvent"> & {
  * Use `create(JobEventSchema)` to create a new message.
  */
 export const JobEventSchema: GenMessage<JobEvent> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 18);
+  messageDesc(file_trawl_v1_scraper, 27);
+
+/**
+ * A URL that was not fetched (robots.txt); scope, depth and page-limit skips
+ * are only counted, in JobCounters.skipped.
+ *
+ * @generated from message trawl.v1.PageSkipped
+ */
+export type PageSkipped = Message<"trawl.v1.PageSkipped"> & {
+  /**
+   * @generated from field: string url = 1;
+   */
+  url: string;
+
+  /**
+   * @generated from field: trawl.v1.SkipReason reason = 2;
+   */
+  reason: SkipReason;
+
+  /**
+   * @generated from field: trawl.v1.JobCounters counters = 3;
+   */
+  counters?: JobCounters;
+};
+
+/**
+ * Describes the message trawl.v1.PageSkipped.
+ * Use `create(PageSkippedSchema)` to create a new message.
+ */
+export const PageSkippedSchema: GenMessage<PageSkipped> = /*@__PURE__*/
+  messageDesc(file_trawl_v1_scraper, 28);
+
+/**
+ * A directory scan's progress (seed 003).
+ *
+ * @generated from message trawl.v1.ScanProgress
+ */
+export type ScanProgress = Message<"trawl.v1.ScanProgress"> & {
+  /**
+   * @generated from field: uint32 scanned = 1;
+   */
+  scanned: number;
+
+  /**
+   * Entries found so far (grows while directories are listed).
+   *
+   * @generated from field: uint32 total = 2;
+   */
+  total: number;
+
+  /**
+   * @generated from field: string current_path = 3;
+   */
+  currentPath: string;
+};
+
+/**
+ * Describes the message trawl.v1.ScanProgress.
+ * Use `create(ScanProgressSchema)` to create a new message.
+ */
+export const ScanProgressSchema: GenMessage<ScanProgress> = /*@__PURE__*/
+  messageDesc(file_trawl_v1_scraper, 29);
+
+/**
+ * @generated from message trawl.v1.ScannedFile
+ */
+export type ScannedFile = Message<"trawl.v1.ScannedFile"> & {
+  /**
+   * Relative to the scan's root directory, with "/" separators.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: uint64 size = 2;
+   */
+  size: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp modified = 3;
+   */
+  modified?: Timestamp;
+
+  /**
+   * Lower-case, with the dot (".pdf"); empty when the name has none.
+   *
+   * @generated from field: string extension = 4;
+   */
+  extension: string;
+};
+
+/**
+ * Describes the message trawl.v1.ScannedFile.
+ * Use `create(ScannedFileSchema)` to create a new message.
+ */
+export const ScannedFileSchema: GenMessage<ScannedFile> = /*@__PURE__*/
+  messageDesc(file_trawl_v1_scraper, 30);
+
+/**
+ * A scan's result; JobCompleted follows it.
+ *
+ * @generated from message trawl.v1.ScanCompleted
+ */
+export type ScanCompleted = Message<"trawl.v1.ScanCompleted"> & {
+  /**
+   * @generated from field: repeated trawl.v1.ScannedFile files = 1;
+   */
+  files: ScannedFile[];
+
+  /**
+   * @generated from field: uint32 count = 2;
+   */
+  count: number;
+
+  /**
+   * @generated from field: uint64 total_size = 3;
+   */
+  totalSize: bigint;
+
+  /**
+   * @generated from field: repeated string warnings = 4;
+   */
+  warnings: string[];
+};
+
+/**
+ * Describes the message trawl.v1.ScanCompleted.
+ * Use `create(ScanCompletedSchema)` to create a new message.
+ */
+export const ScanCompletedSchema: GenMessage<ScanCompleted> = /*@__PURE__*/
+  messageDesc(file_trawl_v1_scraper, 31);
 
 /**
  * @generated from message trawl.v1.JobStarted
@@ -796,7 +1274,7 @@ export type JobStarted = Message<"trawl.v1.JobStarted"> & {
  * Use `create(JobStartedSchema)` to create a new message.
  */
 export const JobStartedSchema: GenMessage<JobStarted> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 19);
+  messageDesc(file_trawl_v1_scraper, 32);
 
 /**
  * A snapshot of the job's counters, emitted at most every progress interval
@@ -823,7 +1301,7 @@ export type JobProgress = Message<"trawl.v1.JobProgress"> & {
  * Use `create(JobProgressSchema)` to create a new message.
  */
 export const JobProgressSchema: GenMessage<JobProgress> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 20);
+  messageDesc(file_trawl_v1_scraper, 33);
 
 /**
  * @generated from message trawl.v1.ItemScraped
@@ -867,7 +1345,7 @@ export type ItemScraped = Message<"trawl.v1.ItemScraped"> & {
  * Use `create(ItemScrapedSchema)` to create a new message.
  */
 export const ItemScrapedSchema: GenMessage<ItemScraped> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 21);
+  messageDesc(file_trawl_v1_scraper, 34);
 
 /**
  * @generated from message trawl.v1.PageFailed
@@ -918,7 +1396,7 @@ export type PageFailed = Message<"trawl.v1.PageFailed"> & {
  * Use `create(PageFailedSchema)` to create a new message.
  */
 export const PageFailedSchema: GenMessage<PageFailed> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 22);
+  messageDesc(file_trawl_v1_scraper, 35);
 
 /**
  * A task is one start URL of a job and everything crawled from it (the
@@ -943,7 +1421,7 @@ export type TaskStarted = Message<"trawl.v1.TaskStarted"> & {
  * Use `create(TaskStartedSchema)` to create a new message.
  */
 export const TaskStartedSchema: GenMessage<TaskStarted> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 23);
+  messageDesc(file_trawl_v1_scraper, 36);
 
 /**
  * @generated from message trawl.v1.TaskFinished
@@ -980,7 +1458,7 @@ export type TaskFinished = Message<"trawl.v1.TaskFinished"> & {
  * Use `create(TaskFinishedSchema)` to create a new message.
  */
 export const TaskFinishedSchema: GenMessage<TaskFinished> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 24);
+  messageDesc(file_trawl_v1_scraper, 37);
 
 /**
  * @generated from message trawl.v1.TaskFailed
@@ -1007,7 +1485,7 @@ export type TaskFailed = Message<"trawl.v1.TaskFailed"> & {
  * Use `create(TaskFailedSchema)` to create a new message.
  */
 export const TaskFailedSchema: GenMessage<TaskFailed> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 25);
+  messageDesc(file_trawl_v1_scraper, 38);
 
 /**
  * @generated from message trawl.v1.JobPaused
@@ -1024,7 +1502,7 @@ export type JobPaused = Message<"trawl.v1.JobPaused"> & {
  * Use `create(JobPausedSchema)` to create a new message.
  */
 export const JobPausedSchema: GenMessage<JobPaused> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 26);
+  messageDesc(file_trawl_v1_scraper, 39);
 
 /**
  * @generated from message trawl.v1.JobResumed
@@ -1034,6 +1512,14 @@ export type JobResumed = Message<"trawl.v1.JobResumed"> & {
    * @generated from field: trawl.v1.JobCounters counters = 1;
    */
   counters?: JobCounters;
+
+  /**
+   * True when the scraper resumed the job after a restart, from its stored
+   * frontier, rather than on ResumeJob.
+   *
+   * @generated from field: bool recovered = 2;
+   */
+  recovered: boolean;
 };
 
 /**
@@ -1041,7 +1527,7 @@ export type JobResumed = Message<"trawl.v1.JobResumed"> & {
  * Use `create(JobResumedSchema)` to create a new message.
  */
 export const JobResumedSchema: GenMessage<JobResumed> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 27);
+  messageDesc(file_trawl_v1_scraper, 40);
 
 /**
  * @generated from message trawl.v1.JobCompleted
@@ -1063,7 +1549,7 @@ export type JobCompleted = Message<"trawl.v1.JobCompleted"> & {
  * Use `create(JobCompletedSchema)` to create a new message.
  */
 export const JobCompletedSchema: GenMessage<JobCompleted> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 28);
+  messageDesc(file_trawl_v1_scraper, 41);
 
 /**
  * @generated from message trawl.v1.JobFailed
@@ -1090,7 +1576,7 @@ export type JobFailed = Message<"trawl.v1.JobFailed"> & {
  * Use `create(JobFailedSchema)` to create a new message.
  */
 export const JobFailedSchema: GenMessage<JobFailed> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 29);
+  messageDesc(file_trawl_v1_scraper, 42);
 
 /**
  * @generated from message trawl.v1.JobCancelled
@@ -1117,7 +1603,7 @@ export type JobCancelled = Message<"trawl.v1.JobCancelled"> & {
  * Use `create(JobCancelledSchema)` to create a new message.
  */
 export const JobCancelledSchema: GenMessage<JobCancelled> = /*@__PURE__*/
-  messageDesc(file_trawl_v1_scraper, 30);
+  messageDesc(file_trawl_v1_scraper, 43);
 
 /**
  * @generated from enum trawl.v1.Platform
@@ -1214,6 +1700,13 @@ export enum JobKind {
    * @generated from enum value: JOB_KIND_CRAWL = 1;
    */
   CRAWL = 1,
+
+  /**
+   * A directory scan (seed 003): files under a path inside a configured root.
+   *
+   * @generated from enum value: JOB_KIND_SCAN = 2;
+   */
+  SCAN = 2,
 }
 
 /**
@@ -1268,6 +1761,28 @@ export enum PageErrorKind {
    * @generated from enum value: PAGE_ERROR_KIND_TOO_MANY_REDIRECTS = 6;
    */
   TOO_MANY_REDIRECTS = 6,
+
+  /**
+   * The host name did not resolve.
+   *
+   * @generated from enum value: PAGE_ERROR_KIND_DNS = 7;
+   */
+  DNS = 7,
+
+  /**
+   * The address (of the request or of a redirect hop) is private, loopback
+   * or link-local and not in the allow-list.
+   *
+   * @generated from enum value: PAGE_ERROR_KIND_BLOCKED_ADDRESS = 8;
+   */
+  BLOCKED_ADDRESS = 8,
+
+  /**
+   * A URL that is not http(s), or unparsable.
+   *
+   * @generated from enum value: PAGE_ERROR_KIND_INVALID_URL = 9;
+   */
+  INVALID_URL = 9,
 }
 
 /**
@@ -1275,6 +1790,91 @@ export enum PageErrorKind {
  */
 export const PageErrorKindSchema: GenEnum<PageErrorKind> = /*@__PURE__*/
   enumDesc(file_trawl_v1_scraper, 3);
+
+/**
+ * Why a URL was not fetched at all.
+ *
+ * @generated from enum trawl.v1.SkipReason
+ */
+export enum SkipReason {
+  /**
+   * @generated from enum value: SKIP_REASON_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Disallowed by the host's robots.txt.
+   *
+   * @generated from enum value: SKIP_REASON_ROBOTS = 1;
+   */
+  ROBOTS = 1,
+
+  /**
+   * Outside the job's scope (another origin).
+   *
+   * @generated from enum value: SKIP_REASON_SCOPE = 2;
+   */
+  SCOPE = 2,
+
+  /**
+   * Over the job's page limit.
+   *
+   * @generated from enum value: SKIP_REASON_PAGE_LIMIT = 3;
+   */
+  PAGE_LIMIT = 3,
+
+  /**
+   * Deeper than the job's depth.
+   *
+   * @generated from enum value: SKIP_REASON_DEPTH = 4;
+   */
+  DEPTH = 4,
+}
+
+/**
+ * Describes the enum trawl.v1.SkipReason.
+ */
+export const SkipReasonSchema: GenEnum<SkipReason> = /*@__PURE__*/
+  enumDesc(file_trawl_v1_scraper, 4);
+
+/**
+ * Output formats of ExportItems.
+ *
+ * @generated from enum trawl.v1.ExportFormat
+ */
+export enum ExportFormat {
+  /**
+   * @generated from enum value: EXPORT_FORMAT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * One JSON array.
+   *
+   * @generated from enum value: EXPORT_FORMAT_JSON = 1;
+   */
+  JSON = 1,
+
+  /**
+   * One JSON object per line.
+   *
+   * @generated from enum value: EXPORT_FORMAT_NDJSON = 2;
+   */
+  NDJSON = 2,
+
+  /**
+   * RFC 4180 CSV with a header row.
+   *
+   * @generated from enum value: EXPORT_FORMAT_CSV = 3;
+   */
+  CSV = 3,
+}
+
+/**
+ * Describes the enum trawl.v1.ExportFormat.
+ */
+export const ExportFormatSchema: GenEnum<ExportFormat> = /*@__PURE__*/
+  enumDesc(file_trawl_v1_scraper, 5);
 
 /**
  * ScraperService runs crawl jobs and streams their events.
@@ -1325,6 +1925,28 @@ export const ScraperService: GenService<{
     output: typeof CancelJobResponseSchema;
   },
   /**
+   * PauseJob stops taking pages from a running job's frontier (pages in
+   * flight finish); the job emits JobPaused. FAILED_PRECONDITION unless running.
+   *
+   * @generated from rpc trawl.v1.ScraperService.PauseJob
+   */
+  pauseJob: {
+    methodKind: "unary";
+    input: typeof PauseJobRequestSchema;
+    output: typeof PauseJobResponseSchema;
+  },
+  /**
+   * ResumeJob continues a paused job; it emits JobResumed.
+   * FAILED_PRECONDITION unless paused.
+   *
+   * @generated from rpc trawl.v1.ScraperService.ResumeJob
+   */
+  resumeJob: {
+    methodKind: "unary";
+    input: typeof ResumeJobRequestSchema;
+    output: typeof ResumeJobResponseSchema;
+  },
+  /**
    * GetStats returns per-platform statistics over every job this scraper ran.
    *
    * @generated from rpc trawl.v1.ScraperService.GetStats
@@ -1333,6 +1955,26 @@ export const ScraperService: GenService<{
     methodKind: "unary";
     input: typeof GetStatsRequestSchema;
     output: typeof GetStatsResponseSchema;
+  },
+  /**
+   * ListItems pages through a job's stored items in the order they were scraped.
+   *
+   * @generated from rpc trawl.v1.ScraperService.ListItems
+   */
+  listItems: {
+    methodKind: "unary";
+    input: typeof ListItemsRequestSchema;
+    output: typeof ListItemsResponseSchema;
+  },
+  /**
+   * ExportItems streams a job's items encoded as JSON, NDJSON or CSV.
+   *
+   * @generated from rpc trawl.v1.ScraperService.ExportItems
+   */
+  exportItems: {
+    methodKind: "server_streaming";
+    input: typeof ExportItemsRequestSchema;
+    output: typeof ExportItemsResponseSchema;
   },
   /**
    * WatchEvents streams the event log: every event after `after_offset`

@@ -1,6 +1,7 @@
+import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { status as grpcStatus } from "@grpc/grpc-js";
-import { JobStatus, Platform } from "@trawl/proto";
+import { ITEM_CSV_COLUMNS, JobStatus, Platform, PlatformStatsSchema, type StartJobRequest } from "@trawl/proto";
 import { pino } from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseConfig, type GatewayConfig } from "./config.js";
@@ -229,6 +230,120 @@ describe("REST", () => {
     expect(typeof response.body.message).toBe("string");
   });
 
+  it.each<[string, unknown, string]>([
+    ["both url and urls are given", { url: "https://example.test/", urls: ["https://example.test/a"] }, "urls"],
+    ["urls is empty", { urls: [] }, "urls"],
+    ["urls holds a non-http URL", { urls: ["https://example.test/", "file:///etc/passwd"] }, "urls"],
+    ["per_host_concurrency is zero", { url: "https://example.test/", per_host_concurrency: 0 }, "per_host_concurrency"],
+    ["per_host_delay_ms is over a minute", { url: "https://example.test/", per_host_delay_ms: 60_001 }, "per_host_delay_ms"],
+    ["max_retries is over 10", { url: "https://example.test/", max_retries: 11 }, "max_retries"],
+    ["ignore_robots is not a boolean", { url: "https://example.test/", ignore_robots: "please" }, "ignore_robots"],
+  ])("answers 400 naming the field when %s", async (_case, body, field) => {
+    const { http } = await boot(["127.0.0.1:1"]);
+    const response = await http("POST", "/api/scrape", body);
+    expect(response).toMatchObject({ status: 400, body: { error: "invalid_request", field } });
+  });
+
+  it.each<[string, unknown, string]>([
+    ["path is missing", {}, "path"],
+    ["path is empty", { path: "" }, "path"],
+    ["recursive is not a boolean", { path: "/docs", recursive: "yes" }, "recursive"],
+    ["max_files is zero", { path: "/docs", max_files: 0 }, "max_files"],
+  ])("answers 400 naming the field when a scan's %s", async (_case, body, field) => {
+    const { http } = await boot(["127.0.0.1:1"]);
+    const response = await http("POST", "/api/scan", body);
+    expect(response).toMatchObject({ status: 400, body: { error: "invalid_request", field } });
+  });
+
+  it("starts a batch with every URL as a task and passes the politeness settings on", async () => {
+    const double = await scraper();
+    const seen: StartJobRequest[] = [];
+    const defaultStart = double.onStartJob;
+    double.onStartJob = (request) => {
+      seen.push(request);
+      return defaultStart(request);
+    };
+    const { gateway, http } = await boot([double.address]);
+    await connected(gateway);
+    const urls = ["https://example.test/a", "https://example.test/b", "https://example.test/c"];
+    const response = await http("POST", "/api/scrape", { urls, depth: 0, ignore_robots: true, per_host_delay_ms: 0, per_host_concurrency: 4, max_retries: 3 });
+    expect(response).toMatchObject({ status: 200, body: { status: "started", url: urls[0], urls } });
+    expect(seen[0]?.crawl).toMatchObject({ urls, depth: 0, ignoreRobots: true, perHostDelayMs: 0, perHostConcurrency: 4, maxRetries: 3 });
+  });
+
+  it("starts a directory scan and maps the scraper's refusal of its path to 400 field path", async () => {
+    const double = await scraper();
+    const seen: StartJobRequest[] = [];
+    double.onStartJob = (request) => {
+      seen.push(request);
+      return { error: { code: grpcStatus.INVALID_ARGUMENT, details: "scan.path: is outside every scan root" } };
+    };
+    const { gateway, http } = await boot([double.address]);
+    await connected(gateway);
+    const response = await http("POST", "/api/scan", { path: "/etc", recursive: false, max_files: 10 });
+    expect(response).toMatchObject({ status: 400, body: { error: "invalid_request", field: "path", message: "scan.path: is outside every scan root" } });
+    expect(seen[0]?.scan).toMatchObject({ path: "/etc", recursive: false, maxFiles: 10 });
+    expect(seen[0]?.crawl).toBeUndefined();
+  });
+
+  it("pauses and resumes a job, and answers 409 when the job is not in the state the action needs", async () => {
+    const double = await scraper();
+    const { gateway, http } = await boot([double.address]);
+    await connected(gateway);
+    const jobId = (await http("POST", "/api/scrape", { url: "https://example.test/" })).body.job_id as string;
+    expect(await http("POST", `/api/jobs/${jobId}/resume`)).toMatchObject({ status: 409, body: { error: "conflict", field: "id" } });
+    expect(await http("POST", `/api/jobs/${jobId}/pause`)).toMatchObject({ status: 200, body: { job_id: jobId, status: "paused" } });
+    await vi.waitFor(() => expect(gateway.state.jobs.get(jobId)?.status).toBe(JobStatus.PAUSED));
+    expect(await http("POST", `/api/jobs/${jobId}/pause`)).toMatchObject({ status: 409 });
+    expect(await http("POST", `/api/jobs/${jobId}/resume`)).toMatchObject({ status: 200, body: { status: "running" } });
+    await vi.waitFor(() => expect(gateway.state.jobs.get(jobId)?.status).toBe(JobStatus.RUNNING));
+    expect(await http("POST", "/api/jobs/nope/pause")).toMatchObject({ status: 404, body: { error: "not_found", field: "id" } });
+  });
+
+  it("pages through a job's items and exports them as JSON, NDJSON and CSV", async () => {
+    const double = await scraper();
+    const { gateway, http, base } = await boot([double.address]);
+    await connected(gateway);
+    const jobId = (await http("POST", "/api/scrape", { url: "https://example.test/" })).body.job_id as string;
+    for (let i = 1; i <= 5; i++) {
+      double.append(jobId, {
+        case: "itemScraped",
+        value: { item: { id: `page_${i}`, url: `https://example.test/${i}`, title: i === 3 ? "Third, with a comma" : `Page ${i}`, wordCount: i }, counters: page(i, 5, i, 0) },
+      });
+    }
+    const first = await http("GET", `/api/jobs/${jobId}/items?page_size=2`);
+    expect(first).toMatchObject({ status: 200, body: { job_id: jobId, total: 5, next_page_token: "2" } });
+    expect((first.body.items as Json[]).map((item) => item.id)).toEqual(["page_1", "page_2"]);
+    const last = await http("GET", `/api/jobs/${jobId}/items?page_size=2&page_token=4`);
+    expect(last.body).toMatchObject({ next_page_token: null, items: [{ id: "page_5", url: "https://example.test/5", title: "Page 5", word_count: 5 }] });
+    expect((await http("GET", `/api/jobs/${jobId}/items?q=third`)).body).toMatchObject({ total: 1, items: [{ id: "page_3" }] });
+    expect((await http("GET", `/api/jobs/${jobId}/items?page_size=5000`)).body).toMatchObject({ error: "invalid_request", field: "page_size" });
+    expect((await http("GET", `/api/jobs/${jobId}/items?page_token=zz`)).body).toMatchObject({ error: "invalid_request", field: "page_token" });
+    expect((await http("GET", "/api/jobs/nope/items")).status).toBe(404);
+
+    const json = await fetch(`${base}/api/jobs/${jobId}/export?format=json`);
+    expect(json.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(json.headers.get("content-disposition")).toContain(`trawl-${jobId}.json`);
+    expect(((await json.json()) as Json[]).map((item) => item.id)).toEqual(["page_1", "page_2", "page_3", "page_4", "page_5"]);
+
+    const ndjson = await fetch(`${base}/api/jobs/${jobId}/export?format=ndjson`);
+    expect(ndjson.headers.get("content-type")).toMatch(/^application\/x-ndjson/);
+    const lines = (await ndjson.text()).trimEnd().split("\n");
+    expect(lines.map((line) => (JSON.parse(line) as Json).id)).toEqual(["page_1", "page_2", "page_3", "page_4", "page_5"]);
+
+    const csv = await fetch(`${base}/api/jobs/${jobId}/export?format=csv`);
+    expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
+    const rows = (await csv.text()).split("\r\n");
+    expect(rows[0]).toBe(ITEM_CSV_COLUMNS.join(","));
+    expect(rows[3]).toContain('"Third, with a comma"');
+    expect(rows).toHaveLength(7); // header, 5 rows, and the empty string after the last CRLF
+
+    expect((await http("GET", `/api/jobs/${jobId}/export?format=xml`)).body).toMatchObject({ error: "invalid_request", field: "format" });
+    const missing = await fetch(`${base}/api/jobs/nope/export`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: "not_found", field: "id" });
+  });
+
   it("answers 400 with field body for malformed JSON", async () => {
     const { http } = await boot(["127.0.0.1:1"]);
     const response = await http("POST", "/api/scrape", '{"url": "https://exa');
@@ -414,7 +529,7 @@ describe("scraper stream resilience", () => {
       $typeName: "trawl.v1.Snapshot",
       offset: 120n,
       jobs: [double.register({ id: "snap", platform: Platform.YOUTUBE, status: JobStatus.RUNNING, counters: page(4, 8, 3, 1), lastSeq: 30n, startedAt: timestampFromMs(Date.now()) })],
-      platforms: [{ $typeName: "trawl.v1.PlatformStats", platform: Platform.YOUTUBE, pages: 4n, successCount: 3n, errorCount: 1n, totalItems: 4n, processingMsTotal: 2_000n }],
+      platforms: [create(PlatformStatsSchema, { platform: Platform.YOUTUBE, pages: 4n, successCount: 3n, errorCount: 1n, totalItems: 4n, processingMsTotal: 2_000n })],
     };
     const { gateway, ws } = await boot([double.address]);
     await vi.waitFor(() => expect(gateway.health()[0]?.last_offset).toBe(120));

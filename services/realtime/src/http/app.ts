@@ -2,7 +2,7 @@
  * The gateway's REST surface (express 5): starting and inspecting jobs, the
  * seed 000/002 status endpoints and health. Every error leaves as JSON.
  */
-import { JOB_STATUS_NAMES, JobStatus, type JobStatusName } from "@trawl/proto";
+import { ExportFormat, itemJson, JOB_STATUS_NAMES, JobStatus, type JobStatusName } from "@trawl/proto";
 import express, { type Express, type Request } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -13,7 +13,8 @@ import { platformStatsView } from "../state/views.js";
 import { errorHandler, fromScraperError, HttpError, invalidRequest, notFound, unknownRoute } from "./errors.js";
 import { jobJson } from "./job-json.js";
 import { jobStatusJson } from "./job-status.js";
-import { fieldOfScraperError, scrapeRequestSchema, toStartJobRequest } from "./scrape-request.js";
+import { pipeExport } from "./export.js";
+import { fieldOfScraperError, scanRequestSchema, scrapeRequestSchema, startUrls, toScanJobRequest, toStartJobRequest } from "./scrape-request.js";
 
 export interface HttpAppOptions {
   state: LiveState;
@@ -47,6 +48,23 @@ const listQuerySchema = z.object({
     .default(50),
 });
 
+const itemsQuerySchema = z.object({
+  page_size: z.coerce
+    .number({ error: "page_size must be an integer from 1 to 1000" })
+    .int("page_size must be an integer from 1 to 1000")
+    .min(1, "page_size must be an integer from 1 to 1000")
+    .max(1000, "page_size must be an integer from 1 to 1000")
+    .default(50),
+  page_token: z.string().max(200, "page_token is too long").default(""),
+  q: z.string().max(200, "q is too long").default(""),
+  embeddings: z.enum(["true", "false"], { error: "embeddings must be true or false" }).default("false"),
+});
+
+const EXPORT_FORMATS = { json: ExportFormat.JSON, ndjson: ExportFormat.NDJSON, csv: ExportFormat.CSV } as const;
+const exportQuerySchema = z.object({
+  format: z.enum(["json", "ndjson", "csv"], { error: "format must be json, ndjson or csv" }).default("json"),
+});
+
 const cancelBodySchema = z.object({ reason: z.string({ error: "reason must be a string" }).max(500, "reason is too long").optional() });
 
 export function createHttpApp(options: HttpAppOptions): Express {
@@ -64,13 +82,31 @@ export function createHttpApp(options: HttpAppOptions): Express {
       throw fromScraperError(error, { invalidField: fieldOfScraperError });
     }
     const jobId = started.response.job?.id ?? "";
-    logger.info({ jobId, scraper: started.address }, "job started");
+    const urls = startUrls(body);
+    logger.info({ jobId, scraper: started.address, tasks: urls.length }, "job started");
     res.json({
       job_id: jobId,
       status: "started",
-      url: body.url,
+      url: urls[0],
+      ...(body.urls === undefined ? {} : { urls }),
       estimated_time_seconds: started.response.estimatedTimeSeconds,
       message: `Scraping job started. Connect to /ws/scraping/${jobId} for real-time updates.`,
+    });
+  });
+
+  app.post("/api/scan", async (req, res) => {
+    const body = parseBody(req, scanRequestSchema);
+    const started = await pool.startJob(toScanJobRequest(body)).catch((error: unknown) => {
+      throw fromScraperError(error, { invalidField: fieldOfScraperError });
+    });
+    const jobId = started.response.job?.id ?? "";
+    logger.info({ jobId, scraper: started.address }, "scan started");
+    res.json({
+      job_id: jobId,
+      status: "started",
+      path: body.path,
+      estimated_time_seconds: started.response.estimatedTimeSeconds,
+      message: `Directory scan started. Connect to /ws/scraping/${jobId} for real-time updates.`,
     });
   });
 
@@ -124,6 +160,41 @@ export function createHttpApp(options: HttpAppOptions): Express {
     });
     logger.info({ jobId: req.params.id }, "job cancel requested");
     res.json(jobJson(cancelled.job, cancelled.address));
+  });
+
+  for (const action of ["pause", "resume"] as const) {
+    app.post(`/api/jobs/:id/${action}`, async (req, res) => {
+      const call = action === "pause" ? pool.pauseJob(req.params.id) : pool.resumeJob(req.params.id);
+      const changed = await call.catch((error: unknown) => {
+        throw fromScraperError(error, { field: "id" });
+      });
+      logger.info({ jobId: req.params.id }, `job ${action} requested`);
+      res.json(jobJson(changed.job, changed.address));
+    });
+  }
+
+  app.get("/api/jobs/:id/items", async (req, res) => {
+    const query = itemsQuerySchema.safeParse(req.query);
+    if (!query.success) throw zodError(query.error, "query");
+    const { page_size, page_token, q, embeddings } = query.data;
+    const page = await pool.listItems({ jobId: req.params.id, pageSize: page_size, pageToken: page_token, query: q }).catch((error: unknown) => {
+      throw fromScraperError(error, { field: "id", invalidField: (details) => (/page_token/i.test(details) ? "page_token" : "query") });
+    });
+    res.json({
+      job_id: req.params.id,
+      total: page.total,
+      items: page.items.map((item) => itemJson(item, { embedding: embeddings === "true" })),
+      next_page_token: page.nextPageToken === "" ? null : page.nextPageToken,
+    });
+  });
+
+  app.get("/api/jobs/:id/export", async (req, res) => {
+    const query = exportQuerySchema.safeParse(req.query);
+    if (!query.success) throw zodError(query.error, "query");
+    const stream = await pool.exportItems(req.params.id, EXPORT_FORMATS[query.data.format]).catch((error: unknown) => {
+      throw fromScraperError(error, { field: "id" });
+    });
+    await pipeExport(stream, res, { jobId: req.params.id, format: query.data.format, logger });
   });
 
   app.get("/health", (_req, res) => {

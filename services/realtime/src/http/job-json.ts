@@ -2,11 +2,12 @@
  * The REST representation of a scraper's Job (`/api/jobs…`): snake_case,
  * lower-case enum names, ISO times, numbers instead of 64-bit strings.
  */
-import { jobStatusName, platformName, type Job, type JobStatusName, type PlatformName } from "@trawl/proto";
+import { JobKind, jobStatusName, platformName, type Job, type JobStatusName, type PlatformName } from "@trawl/proto";
 import { isoTime, timestampMs } from "../state/time.js";
 
 export interface JobJson {
   job_id: string;
+  kind: "crawl" | "scan";
   platform: PlatformName;
   status: JobStatusName;
   urls: string[];
@@ -16,6 +17,8 @@ export interface JobJson {
   started_at: string | null;
   finished_at: string | null;
   error: string | null;
+  /** Set for directory scans. */
+  scan: { path: string; recursive: boolean; max_files: number } | null;
   counters: {
     pages_done: number;
     pages_total: number;
@@ -24,6 +27,13 @@ export interface JobJson {
     items: number;
     bytes: number;
     processing_ms_total: number;
+    retries: number;
+    skipped: Record<string, number>;
+    errors_by_kind: Record<string, number>;
+    p95_page_ms: number;
+    near_duplicates: number;
+    files: number;
+    total_size: number;
   };
   last_seq: number;
   scraper: string;
@@ -33,6 +43,7 @@ export function jobJson(job: Job, scraperAddress: string): JobJson {
   const counters = job.counters;
   return {
     job_id: job.id,
+    kind: job.kind === JobKind.SCAN ? "scan" : "crawl",
     platform: platformName(job.platform),
     status: jobStatusName(job.status),
     urls: job.spec?.urls ?? [],
@@ -42,6 +53,7 @@ export function jobJson(job: Job, scraperAddress: string): JobJson {
     started_at: iso(job.startedAt),
     finished_at: iso(job.finishedAt),
     error: job.error === "" ? null : job.error,
+    scan: job.scan === undefined ? null : { path: job.scan.path, recursive: job.scan.recursive, max_files: job.scan.maxFiles },
     counters: {
       pages_done: counters?.pagesDone ?? 0,
       pages_total: counters?.pagesTotal ?? 0,
@@ -50,6 +62,13 @@ export function jobJson(job: Job, scraperAddress: string): JobJson {
       items: counters?.items ?? 0,
       bytes: Number(counters?.bytes ?? 0n),
       processing_ms_total: Number(counters?.processingMsTotal ?? 0n),
+      retries: counters?.retries ?? 0,
+      skipped: { ...(counters?.skipped ?? {}) },
+      errors_by_kind: { ...(counters?.errorsByKind ?? {}) },
+      p95_page_ms: counters?.p95PageMs ?? 0,
+      near_duplicates: counters?.nearDuplicates ?? 0,
+      files: counters?.files ?? 0,
+      total_size: Number(counters?.totalSize ?? 0n),
     },
     last_seq: Number(job.lastSeq),
     scraper: scraperAddress,

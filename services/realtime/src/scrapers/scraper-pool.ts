@@ -1,12 +1,23 @@
 /**
  * Every scraper the gateway talks to, and how calls are routed among them:
  * StartJob goes to the connected scraper with the fewest active jobs;
- * GetJob/CancelJob go to the job's owner when the state knows it, else to
- * every scraper; ListJobs merges all of them.
+ * GetJob, the control calls (cancel, pause, resume) and item listing go to
+ * the job's owner when the state knows it, else to every scraper; ListJobs
+ * merges all of them.
  */
-import { status } from "@grpc/grpc-js";
+import { status, type ClientReadableStream } from "@grpc/grpc-js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { Job, JobStatus, StartJobRequestSchema, StartJobResponse, WatchEventsResponse } from "@trawl/proto";
+import type {
+  ExportFormat,
+  ExportItemsResponse,
+  Job,
+  JobStatus,
+  ListItemsRequestSchema,
+  ListItemsResponse,
+  StartJobRequestSchema,
+  StartJobResponse,
+  WatchEventsResponse,
+} from "@trawl/proto";
 import type { Logger } from "pino";
 import { activeJobsOf, type LiveState } from "../state/live-state.js";
 import type { BackoffPolicy } from "./backoff.js";
@@ -105,17 +116,53 @@ export class ScraperPool {
   }
 
   /** Cancels the job on its owner. Rejects NOT_FOUND when no scraper has it, FAILED_PRECONDITION when it ended. */
-  async cancelJob(jobId: string, reason: string): Promise<OwnedJob> {
-    const results = await this.askEach(jobId, (link) => link.client.cancelJob({ jobId, reason }, { deadlineMs: CALL_DEADLINE_MS }));
+  cancelJob(jobId: string, reason: string): Promise<OwnedJob> {
+    return this.controlJob(jobId, (link) => link.client.cancelJob({ jobId, reason }, { deadlineMs: CALL_DEADLINE_MS }));
+  }
+
+  /** Pauses the job on its owner. Rejects NOT_FOUND, or FAILED_PRECONDITION unless it is running. */
+  pauseJob(jobId: string): Promise<OwnedJob> {
+    return this.controlJob(jobId, (link) => link.client.pauseJob({ jobId }, { deadlineMs: CALL_DEADLINE_MS }));
+  }
+
+  /** Resumes the job on its owner. Rejects NOT_FOUND, or FAILED_PRECONDITION unless it is paused. */
+  resumeJob(jobId: string): Promise<OwnedJob> {
+    return this.controlJob(jobId, (link) => link.client.resumeJob({ jobId }, { deadlineMs: CALL_DEADLINE_MS }));
+  }
+
+  /** A page of the job's stored items, from the scraper that has the job. */
+  async listItems(request: MessageInitShape<typeof ListItemsRequestSchema> & { jobId: string }): Promise<ListItemsResponse> {
+    const results = await this.askEach(request.jobId, (link) => link.client.listItems(request, { deadlineMs: CALL_DEADLINE_MS }));
+    for (const result of results) if (result.status === "fulfilled") return result.value.response;
+    throwIfAllUnreachable(results);
+    throw firstRefusal(results) ?? notFound(request.jobId);
+  }
+
+  /**
+   * The export stream of the job's items from its owner. The owner comes from
+   * the live state or, failing that, from asking every scraper for the job.
+   */
+  async exportItems(jobId: string, format: ExportFormat): Promise<ClientReadableStream<ExportItemsResponse>> {
+    const owner = (await this.getJob(jobId))?.address;
+    const link = this.links.find((candidate) => candidate.address === owner);
+    if (link === undefined) throw notFound(jobId);
+    return link.client.exportItems({ jobId, format });
+  }
+
+  /**
+   * Runs a control call (cancel, pause, resume) on the job's owner and
+   * returns the job it answers with. NOT_FOUND when no scraper has the job;
+   * the owner's refusal (FAILED_PRECONDITION) is passed on as it is.
+   */
+  private async controlJob(jobId: string, call: (link: ScraperLink) => Promise<{ job?: Job }>): Promise<OwnedJob> {
+    const results = await this.askEach(jobId, call);
     for (const result of results) {
       if (result.status === "fulfilled" && result.value.response.job !== undefined) {
         return { job: result.value.response.job, address: result.value.address };
       }
     }
     throwIfAllUnreachable(results);
-    const refusal = results.find((result) => result.status === "rejected" && grpcCode(result.reason) !== status.NOT_FOUND && !isUnreachable(result.reason));
-    if (refusal?.status === "rejected") throw refusal.reason;
-    throw Object.assign(new Error(`job ${jobId} not found`), { code: status.NOT_FOUND, details: `job ${jobId} not found` });
+    throw firstRefusal(results) ?? notFound(jobId);
   }
 
   /** Jobs of every reachable scraper, newest first, at most `pageSize`. */
@@ -166,6 +213,16 @@ function throwIfAllUnreachable(results: ReadonlyArray<PromiseSettledResult<unkno
     const first = results[0];
     throw new NoScraperAvailableError(undefined, { cause: first?.status === "rejected" ? first.reason : undefined });
   }
+}
+
+/** The first answer that is neither NOT_FOUND nor "unreachable": a scraper that has the job and refused. */
+function firstRefusal(results: ReadonlyArray<PromiseSettledResult<unknown>>): unknown {
+  const refusal = results.find((result) => result.status === "rejected" && grpcCode(result.reason) !== status.NOT_FOUND && !isUnreachable(result.reason));
+  return refusal?.status === "rejected" ? refusal.reason : undefined;
+}
+
+function notFound(jobId: string): Error {
+  return Object.assign(new Error(`job ${jobId} not found`), { code: status.NOT_FOUND, details: `job ${jobId} not found` });
 }
 
 function createdMs(job: Job): number {

@@ -83,6 +83,9 @@ export function applyEvent(state: LiveState, scraperAddress: string, event: JobE
       totals.processingMsTotal += kind.value.processingMs;
       break;
     }
+    case "pageSkipped":
+      setCounts(job.counts, kind.value.counters);
+      break;
     case "paused":
       setCounts(job.counts, kind.value.counters);
       if (!ended) job.status = JobStatus.PAUSED;
@@ -104,8 +107,9 @@ export function applyEvent(state: LiveState, scraperAddress: string, event: JobE
       finish(state, job, JobStatus.CANCELLED, atMs, kind.value.reason);
       break;
     default:
-      // Task events and events of kinds this gateway does not know carry no
-      // state the views show; they still advance the job's seq.
+      // Task and scan events, and kinds this gateway does not know, carry no
+      // state the views show (a scan's counts arrive in its JobProgress);
+      // they still advance the job's seq.
       break;
   }
   state.version++;

@@ -12,6 +12,15 @@ import * as grpc from "@grpc/grpc-js";
 import {
   addService,
   CancelJobResponseSchema,
+  ExportFormat,
+  ExportItemsResponseSchema,
+  itemCsvHeader,
+  itemCsvRow,
+  itemJson,
+  ListItemsResponseSchema,
+  PauseJobResponseSchema,
+  ResumeJobResponseSchema,
+  type Item,
   GetJobResponseSchema,
   GetStatsResponseSchema,
   isTerminal,
@@ -81,6 +90,45 @@ export class ScriptedScraper {
         this.append(job.id, { case: "cancelled", value: { reason: call.request.reason, counters: job.counters ?? {} } });
         return callback(null, create(CancelJobResponseSchema, { job }));
       },
+      pauseJob: (call, callback) => {
+        const answer = this.control(call.request.jobId, JobStatus.RUNNING, "paused");
+        return "error" in answer ? callback(answer.error, null) : callback(null, create(PauseJobResponseSchema, answer));
+      },
+      resumeJob: (call, callback) => {
+        const answer = this.control(call.request.jobId, JobStatus.PAUSED, "resumed");
+        return "error" in answer ? callback(answer.error, null) : callback(null, create(ResumeJobResponseSchema, answer));
+      },
+      listItems: (call, callback) => {
+        if (!this.jobs.has(call.request.jobId)) return callback({ code: grpc.status.NOT_FOUND, details: `job ${call.request.jobId} not found` } as grpc.ServiceError, null);
+        if (call.request.pageToken !== "" && !/^\d+$/.test(call.request.pageToken)) {
+          return callback({ code: grpc.status.INVALID_ARGUMENT, details: "page_token: not a token this scraper issued" } as grpc.ServiceError, null);
+        }
+        const query = call.request.query.toLowerCase();
+        const items = this.itemsOf(call.request.jobId).filter((item) => query === "" || `${item.title} ${item.url}`.toLowerCase().includes(query));
+        const start = Number(call.request.pageToken || "0");
+        const size = call.request.pageSize || 50;
+        const end = Math.min(items.length, start + size);
+        return callback(
+          null,
+          create(ListItemsResponseSchema, { items: items.slice(start, end), total: items.length, nextPageToken: end < items.length ? String(end) : "" }),
+        );
+      },
+      exportItems: (call) => {
+        if (!this.jobs.has(call.request.jobId)) return call.destroy({ code: grpc.status.NOT_FOUND, details: `job ${call.request.jobId} not found` } as grpc.ServiceError);
+        const rows = this.itemsOf(call.request.jobId).map((item) => itemJson(item));
+        const body =
+          call.request.format === ExportFormat.CSV
+            ? itemCsvHeader() + rows.map(itemCsvRow).join("")
+            : call.request.format === ExportFormat.NDJSON
+              ? rows.map((row) => `${JSON.stringify(row)}\n`).join("")
+              : JSON.stringify(rows);
+        // Two chunks, so the gateway's piping is exercised across messages.
+        const bytes = Buffer.from(body);
+        const half = Math.floor(bytes.length / 2);
+        call.write(create(ExportItemsResponseSchema, { data: bytes.subarray(0, half) }));
+        call.write(create(ExportItemsResponseSchema, { data: bytes.subarray(half) }));
+        call.end();
+      },
       getStats: (_call, callback) => callback(null, create(GetStatsResponseSchema, {})),
       watchEvents: (call) => {
         this.watchRequests.push(call.request);
@@ -99,6 +147,23 @@ export class ScriptedScraper {
     );
     this.server = server;
     return this.port;
+  }
+
+  /** Items of the job's ItemScraped events, in log order. */
+  private itemsOf(jobId: string): Item[] {
+    return this.log.flatMap((event) => (event.jobId === jobId && event.kind.case === "itemScraped" && event.kind.value.item !== undefined ? [event.kind.value.item] : []));
+  }
+
+  /** Pause or resume: allowed only from `from`; logs the event and answers with the job. */
+  private control(jobId: string, from: JobStatus, kind: "paused" | "resumed"): { job: Job } | { error: grpc.ServiceError } {
+    const job = this.jobs.get(jobId);
+    if (job === undefined) return { error: { code: grpc.status.NOT_FOUND, details: `job ${jobId} not found` } as grpc.ServiceError };
+    if (job.status !== from) {
+      return { error: { code: grpc.status.FAILED_PRECONDITION, details: `job ${jobId} is not ${kind === "paused" ? "running" : "paused"}` } as grpc.ServiceError };
+    }
+    this.append(jobId, { case: kind, value: { counters: job.counters ?? {} } });
+    job.status = kind === "paused" ? JobStatus.PAUSED : JobStatus.RUNNING;
+    return { job };
   }
 
   /** Kills the server abruptly, as a crashed scraper would go. */

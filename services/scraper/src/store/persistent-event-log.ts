@@ -1,0 +1,276 @@
+/**
+ * The EventLog on a Store, with group commit.
+ *
+ * `append` stays synchronous: it assigns the offset (head + 1) and the job's
+ * seq (last + 1) in memory and stages the event. Pages and job rows are
+ * staged beside it ({@link stagePage}, {@link stageJob}) so they commit in
+ * the same transaction as the events of that moment. Everything staged is
+ * committed together, one transaction at a time, in offset order; while one
+ * commits the next batch gathers. Watchers only ever see committed events:
+ * `headOffset()` is the newest committed offset and `onAppend` listeners run
+ * after each commit, so no watcher is sent an event that a crash could take
+ * back. A process killed mid-batch loses only events nobody saw, and the
+ * reopened log hands their offsets and seqs out again.
+ *
+ * The newest committed events stay in an in-memory ring for live watchers;
+ * older reads go to the database. The database keeps `maxEvents` events
+ * (EVENT_LOG_MAX_EVENTS); beyond that the oldest are trimmed, except those of
+ * unfinished jobs (see Store.trimEvents).
+ *
+ * Beyond EventLog this class adds `stagePage`, `stageJob` and `flush`
+ * (resolves once everything staged before it is committed and visible).
+ */
+import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { JobEventSchema, type JobEvent } from "@trawl/proto";
+import type { EventBatch, EventLog, JobEventKind } from "../events/event-log.js";
+import type { CommitBatch, PageWrite, Store, StoredJob } from "./store.js";
+
+export interface PersistentEventLogOptions {
+  /** Events kept in the database before the oldest (of finished jobs) are trimmed: EVENT_LOG_MAX_EVENTS. */
+  maxEvents: number;
+  /** Committed events kept in memory for watchers. */
+  ringSize?: number;
+  /**
+   * Called once when a commit fails. The failed batch is lost and nothing
+   * more is committed (flush rejects): the caller should stop the process,
+   * and the restarted scraper resumes from what was committed.
+   */
+  onError?: (err: unknown) => void;
+}
+
+const DEFAULT_RING_SIZE = 4096;
+
+interface Staged {
+  events: JobEvent[];
+  /** The latest row of each job staged. */
+  jobs: Map<string, StoredJob>;
+  pages: PageWrite[];
+}
+
+interface FlushWaiter {
+  /** Resolved once this many batches are done. */
+  batches: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+const emptyStage = (): Staged => ({ events: [], jobs: new Map(), pages: [] });
+
+export class PersistentEventLog implements EventLog {
+  /** Offset of the newest committed event. */
+  private head: bigint;
+  /** Offset of the newest appended event (committed or staged). */
+  private assigned: bigint;
+  private oldest: bigint;
+  private readonly seqs: Map<string, bigint>;
+  /** The newest committed events, contiguous, ending at `head`; valid from `ring[ringStart]`. */
+  private ring: JobEvent[] = [];
+  private ringStart = 0;
+  private readonly ringSize: number;
+  private staged: Staged = emptyStage();
+  /** Batches taken from `staged`, and those committed, published and trimmed behind. */
+  private batchesCut = 0;
+  private batchesDone = 0;
+  private waiters: FlushWaiter[] = [];
+  private committing = false;
+  private scheduled = false;
+  private failure: { error: unknown } | undefined;
+  private readonly listeners = new Set<() => void>();
+
+  private constructor(
+    private readonly store: Store,
+    private readonly options: PersistentEventLogOptions,
+    resumed: { head: bigint; oldest: bigint; seqs: Map<string, bigint> },
+  ) {
+    if (!Number.isSafeInteger(options.maxEvents) || options.maxEvents < 1) throw new RangeError("maxEvents must be a positive integer");
+    this.ringSize = Math.max(1, options.ringSize ?? DEFAULT_RING_SIZE);
+    this.head = resumed.head;
+    this.assigned = resumed.head;
+    this.oldest = resumed.oldest;
+    this.seqs = resumed.seqs;
+  }
+
+  /** Opens the log where the store's log ends: the next event gets head + 1, each job its last seq + 1. */
+  static async open(store: Store, options: PersistentEventLogOptions): Promise<PersistentEventLog> {
+    const [head, oldest, seqs] = await Promise.all([store.headOffset(), store.oldestOffset(), store.lastSeqs()]);
+    return new PersistentEventLog(store, options, { head, oldest, seqs });
+  }
+
+  append(jobId: string, kind: JobEventKind): JobEvent {
+    const seq = (this.seqs.get(jobId) ?? 0n) + 1n;
+    this.seqs.set(jobId, seq);
+    this.assigned++;
+    const event = create(JobEventSchema, { jobId, seq, offset: this.assigned, time: timestampNow(), kind });
+    if (this.failure === undefined) {
+      this.staged.events.push(event);
+      this.schedule();
+    }
+    return event;
+  }
+
+  /**
+   * Stages a page's frontier and item writes. A batch holds everything
+   * staged before it was cut, so a page staged in the same synchronous step
+   * as its events (and its job row) always commits together with them.
+   */
+  stagePage(write: PageWrite): void {
+    if (this.failure !== undefined) return;
+    this.staged.pages.push(write);
+    this.schedule();
+  }
+
+  /** Stages a job row (the latest staged row of a job wins), committed like {@link stagePage}. */
+  stageJob(record: StoredJob): void {
+    if (this.failure !== undefined) return;
+    this.staged.jobs.set(record.job.id, record);
+    this.schedule();
+  }
+
+  /** Resolves once everything staged before the call is committed and visible to watchers; rejects if a commit failed. */
+  flush(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure.error);
+    const batches = this.hasStaged() ? this.batchesCut + 1 : this.batchesCut;
+    if (this.batchesDone >= batches) return Promise.resolve();
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ batches, resolve, reject }));
+    this.commitStaged();
+    return done;
+  }
+
+  /** Offset of the newest committed event; 0 while there is none. */
+  headOffset(): bigint {
+    return this.head;
+  }
+
+  oldestOffset(): bigint {
+    return this.oldest;
+  }
+
+  /** The last seq assigned to the job, committed or not (what its producer has emitted). */
+  lastSeq(jobId: string): bigint {
+    return this.seqs.get(jobId) ?? 0n;
+  }
+
+  /** Events appended and not yet committed. */
+  get uncommitted(): number {
+    return Number(this.assigned - this.head);
+  }
+
+  async read(after: bigint, limit: number, jobId?: string): Promise<EventBatch> {
+    const head = this.head;
+    const from = after + 1n < this.oldest ? this.oldest - 1n : after;
+    if (from >= head || limit < 1) return { events: [], through: from };
+    const ringFirst = head - BigInt(this.ring.length - this.ringStart) + 1n;
+    if (from + 1n >= ringFirst) return this.readRing(from, head, limit, jobId);
+    const events = await this.store.readEvents(from, limit, jobId === undefined ? { through: head } : { through: head, jobId });
+    // Trimmed while the query ran: the caller starts over from a snapshot.
+    if (from + 1n < this.oldest) return { events: [], through: after };
+    const last = events.at(-1);
+    return { events, through: events.length === limit && last !== undefined ? last.offset : head };
+  }
+
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private readRing(from: bigint, head: bigint, limit: number, jobId: string | undefined): EventBatch {
+    const events: JobEvent[] = [];
+    const firstIndex = this.ring.length - Number(head - from);
+    let index = firstIndex;
+    while (index < this.ring.length && events.length < limit) {
+      const event = this.ring[index++] as JobEvent;
+      if (jobId === undefined || event.jobId === jobId) events.push(event);
+    }
+    return { events, through: from + BigInt(index - firstIndex) };
+  }
+
+  private hasStaged(): boolean {
+    return this.staged.events.length > 0 || this.staged.jobs.size > 0 || this.staged.pages.length > 0;
+  }
+
+  /** Commits on the next turn of the event loop, so a burst of appends shares one transaction. */
+  private schedule(): void {
+    if (this.scheduled || this.committing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.commitStaged();
+    });
+  }
+
+  private commitStaged(): void {
+    if (this.committing || this.failure !== undefined) return;
+    this.committing = true;
+    void this.drain();
+  }
+
+  /** Commits batch after batch until nothing is staged; `committing` drops in the same turn as the last check. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.hasStaged() && this.failure === undefined) {
+        const staged = this.staged;
+        this.staged = emptyStage();
+        this.batchesCut++;
+        const batch: CommitBatch = { jobs: [...staged.jobs.values()], events: staged.events, pages: staged.pages };
+        try {
+          await this.store.commit(batch);
+          this.publish(staged.events);
+          await this.retain();
+          this.batchesDone++;
+          this.resolveWaiters();
+        } catch (err) {
+          this.fail(err);
+        }
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  /** Makes committed events visible: into the ring, head advanced, listeners told. */
+  private publish(events: readonly JobEvent[]): void {
+    const last = events.at(-1);
+    if (last === undefined) return;
+    for (const event of events) this.ring.push(event);
+    this.head = last.offset;
+    const excess = this.ring.length - this.ringStart - this.ringSize;
+    if (excess > 0) this.ringStart += excess;
+    if (this.ringStart >= 1024 && this.ringStart * 2 >= this.ring.length) {
+      this.ring = this.ring.slice(this.ringStart);
+      this.ringStart = 0;
+    }
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Settles the flushes whose batches have committed (and been trimmed behind, when due). */
+  private resolveWaiters(): void {
+    const ready = this.waiters.filter((w) => w.batches <= this.batchesDone);
+    this.waiters = this.waiters.filter((w) => w.batches > this.batchesDone);
+    for (const waiter of ready) waiter.resolve();
+  }
+
+  /**
+   * Trims the database's log back to `maxEvents` once it holds an eighth
+   * more, so trimming costs one DELETE now and then rather than one per batch.
+   */
+  private async retain(): Promise<void> {
+    const { maxEvents } = this.options;
+    const retained = this.head - this.oldest + 1n;
+    if (retained <= BigInt(maxEvents + Math.ceil(maxEvents / 8))) return;
+    const through = this.head - BigInt(maxEvents);
+    // Raised before the DELETE, so a read that overlaps it notices (see read()).
+    this.oldest = through + 1n;
+    this.oldest = await this.store.trimEvents(through);
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = { error };
+    this.staged = emptyStage();
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter.reject(error);
+    this.options.onError?.(error);
+  }
+}

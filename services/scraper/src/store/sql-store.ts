@@ -1,0 +1,560 @@
+/**
+ * The Store over Kysely: one set of queries for SQLite and PostgreSQL.
+ * Writes go through one queue per store, one transaction at a time, so the
+ * ordinals a transaction hands out (items, frontier URLs) never collide and
+ * batches reach the database in the order they were made.
+ */
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { ItemSchema, JobEventSchema, JobSchema, JobStatus, PlatformStatsSchema, type Item, type Job, type JobEvent, type Platform, type PlatformStats } from "@trawl/proto";
+import { sql, type Insertable, type Kysely, type Transaction } from "kysely";
+import type { Backend } from "./migrations.js";
+import type { Database, FrontierState, FrontierTable, ItemsTable } from "./schema.js";
+import type {
+  CommitBatch,
+  ItemPage,
+  ItemQuery,
+  JobListPage,
+  JobListQuery,
+  PageCommit,
+  PageWrite,
+  ReadEventsOptions,
+  Store,
+  StoredFrontier,
+  StoredItem,
+  StoredJob,
+} from "./store.js";
+
+const UNFINISHED: readonly JobStatus[] = [JobStatus.PENDING, JobStatus.RUNNING, JobStatus.PAUSED];
+/** Rows per multi-row INSERT: well under SQLite's limit on bound parameters. */
+const INSERT_CHUNK = 200;
+const DEFAULT_EXPORT_BATCH = 500;
+/** The escape character of LIKE patterns; not a backslash, whose meaning in string literals varies. */
+const LIKE_ESCAPE = "!";
+
+/** Offsets, seqs and times as stored: exact integers. */
+function int64(value: bigint): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`${value} is too large to store`);
+  return n;
+}
+
+/** A stored 64-bit integer (a string from PostgreSQL, a number from SQLite) as a bigint; null as 0. */
+function bigintOf(value: string | number | bigint | null | undefined): bigint {
+  return value === null || value === undefined ? 0n : BigInt(value);
+}
+
+function chunks<T>(values: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += INSERT_CHUNK) out.push(values.slice(i, i + INSERT_CHUNK));
+  return out;
+}
+
+/** The text the item query searches, lower-cased here so both backends match Unicode case alike. */
+function searchText(item: Item): string {
+  return [item.title, item.description, item.text, item.url].join("\n").toLowerCase();
+}
+
+function likePattern(query: string): string {
+  return `%${query.toLowerCase().replace(/[!%_]/g, (c) => LIKE_ESCAPE + c)}%`;
+}
+
+type FrontierRow = Insertable<FrontierTable>;
+type ItemRow = Insertable<ItemsTable>;
+
+/** The last ordinals a transaction has handed out for one job. */
+interface JobCursor {
+  frontier: number;
+  /** `frontier` as stored, to know whether the job row needs the new one. */
+  storedFrontier: number;
+  items: number;
+}
+
+export class SqlStore implements Store {
+  /** The tail of the write queue. */
+  private writes: Promise<unknown> = Promise.resolve();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly backend: Backend,
+    readonly scraperId: string,
+  ) {}
+
+  // --- jobs ---
+
+  saveJob(record: StoredJob): Promise<void> {
+    return this.write((trx) => this.upsertJobs(trx, [record]));
+  }
+
+  async getJob(id: string): Promise<StoredJob | undefined> {
+    const row = await this.db.selectFrom("jobs").select(["ordinal", "payload"]).where("scraper_id", "=", this.scraperId).where("id", "=", id).executeTakeFirst();
+    return row === undefined ? undefined : { ordinal: row.ordinal, job: fromBinary(JobSchema, row.payload) };
+  }
+
+  async listJobs({ statuses, limit, beforeOrdinal }: JobListQuery): Promise<JobListPage> {
+    if (limit < 1) return { jobs: [] };
+    let query = this.db.selectFrom("jobs").select(["ordinal", "payload"]).where("scraper_id", "=", this.scraperId);
+    if (statuses !== undefined && statuses.length > 0) query = query.where("status", "in", [...statuses]);
+    if (beforeOrdinal !== undefined) query = query.where("ordinal", "<", beforeOrdinal);
+    const rows = await query.orderBy("ordinal", "desc").limit(limit + 1).execute();
+    const jobs = rows.slice(0, limit).map((row) => ({ ordinal: row.ordinal, job: fromBinary(JobSchema, row.payload) }));
+    const last = jobs.at(-1);
+    return rows.length > limit && last !== undefined ? { jobs, nextBeforeOrdinal: last.ordinal } : { jobs };
+  }
+
+  async unfinishedJobs(): Promise<StoredJob[]> {
+    const rows = await this.db
+      .selectFrom("jobs")
+      .select(["ordinal", "payload"])
+      .where("scraper_id", "=", this.scraperId)
+      .where("status", "in", [...UNFINISHED])
+      .orderBy("ordinal")
+      .execute();
+    return rows.map((row) => ({ ordinal: row.ordinal, job: fromBinary(JobSchema, row.payload) }));
+  }
+
+  async nextJobOrdinal(): Promise<number> {
+    const row = await this.db
+      .selectFrom("jobs")
+      .select((eb) => eb.fn.max("ordinal").as("ordinal"))
+      .where("scraper_id", "=", this.scraperId)
+      .executeTakeFirst();
+    return row?.ordinal === null || row?.ordinal === undefined ? 0 : Number(row.ordinal) + 1;
+  }
+
+  // --- the unit of durability ---
+
+  commit(batch: CommitBatch): Promise<void> {
+    return this.write(async (trx) => {
+      if (batch.jobs !== undefined && batch.jobs.length > 0) await this.upsertJobs(trx, batch.jobs);
+      if (batch.events !== undefined && batch.events.length > 0) await this.insertEvents(trx, batch.events);
+      if (batch.pages !== undefined && batch.pages.length > 0) await this.applyPages(trx, batch.pages);
+    });
+  }
+
+  commitPage(page: PageCommit): Promise<void> {
+    return this.commit({ jobs: [page.job], events: page.events, pages: [page] });
+  }
+
+  commitEvents(job: StoredJob, events: readonly JobEvent[]): Promise<void> {
+    return this.commit({ jobs: [job], events });
+  }
+
+  // --- frontier ---
+
+  async loadFrontier(jobId: string): Promise<StoredFrontier> {
+    const [queued, counts] = await Promise.all([
+      this.db
+        .selectFrom("frontier")
+        .select(["url", "depth", "task"])
+        .where("scraper_id", "=", this.scraperId)
+        .where("job_id", "=", jobId)
+        .where("state", "=", "queued")
+        .orderBy("ordinal")
+        .execute(),
+      this.db
+        .selectFrom("frontier")
+        .select((eb) => ["state", eb.fn.countAll().as("n")])
+        .where("scraper_id", "=", this.scraperId)
+        .where("job_id", "=", jobId)
+        .groupBy("state")
+        .execute(),
+    ]);
+    const count = (state: FrontierState): number => Number(counts.find((c) => c.state === state)?.n ?? 0);
+    return { queued, accepted: count("queued") + count("done"), done: count("done") };
+  }
+
+  async seenUrls(jobId: string): Promise<Set<string>> {
+    const rows = await this.db.selectFrom("frontier").select("url").where("scraper_id", "=", this.scraperId).where("job_id", "=", jobId).execute();
+    return new Set(rows.map((row) => row.url));
+  }
+
+  // --- events ---
+
+  async readEvents(after: bigint, limit: number, options: ReadEventsOptions = {}): Promise<JobEvent[]> {
+    if (limit < 1 || after >= BigInt(Number.MAX_SAFE_INTEGER)) return [];
+    let query = this.db
+      .selectFrom("events")
+      .select("payload")
+      .where("scraper_id", "=", this.scraperId)
+      .where("event_offset", ">", int64(after < 0n ? 0n : after));
+    if (options.jobId !== undefined) query = query.where("job_id", "=", options.jobId);
+    if (options.through !== undefined) query = query.where("event_offset", "<=", int64(options.through));
+    const rows = await query.orderBy("event_offset").limit(limit).execute();
+    return rows.map((row) => fromBinary(JobEventSchema, row.payload));
+  }
+
+  async headOffset(): Promise<bigint> {
+    const [row, trimmed] = await Promise.all([
+      this.db
+        .selectFrom("events")
+        .select((eb) => eb.fn.max("event_offset").as("head"))
+        .where("scraper_id", "=", this.scraperId)
+        .executeTakeFirst(),
+      this.trimmedThrough(),
+    ]);
+    const head = bigintOf(row?.head);
+    return head > trimmed ? head : trimmed;
+  }
+
+  async oldestOffset(): Promise<bigint> {
+    const [head, trimmed, row] = await Promise.all([
+      this.headOffset(),
+      this.trimmedThrough(),
+      this.db
+        .selectFrom("events")
+        .select((eb) => eb.fn.min("event_offset").as("oldest"))
+        .where("scraper_id", "=", this.scraperId)
+        .executeTakeFirst(),
+    ]);
+    const first = row?.oldest === null || row?.oldest === undefined ? head + 1n : bigintOf(row.oldest);
+    return first > trimmed + 1n ? first : trimmed + 1n;
+  }
+
+  async lastSeq(jobId: string): Promise<bigint> {
+    const [event, job] = await Promise.all([
+      this.db
+        .selectFrom("events")
+        .select((eb) => eb.fn.max("seq").as("seq"))
+        .where("scraper_id", "=", this.scraperId)
+        .where("job_id", "=", jobId)
+        .executeTakeFirst(),
+      this.db.selectFrom("jobs").select("last_seq").where("scraper_id", "=", this.scraperId).where("id", "=", jobId).executeTakeFirst(),
+    ]);
+    const fromEvents = bigintOf(event?.seq);
+    const fromJob = bigintOf(job?.last_seq);
+    return fromEvents > fromJob ? fromEvents : fromJob;
+  }
+
+  async lastSeqs(): Promise<Map<string, bigint>> {
+    const [events, jobs] = await Promise.all([
+      this.db
+        .selectFrom("events")
+        .select((eb) => ["job_id", eb.fn.max("seq").as("seq")])
+        .where("scraper_id", "=", this.scraperId)
+        .groupBy("job_id")
+        .execute(),
+      this.db.selectFrom("jobs").select(["id", "last_seq"]).where("scraper_id", "=", this.scraperId).execute(),
+    ]);
+    const seqs = new Map<string, bigint>();
+    const raise = (jobId: string, seq: bigint): void => {
+      if (seq > (seqs.get(jobId) ?? 0n)) seqs.set(jobId, seq);
+    };
+    for (const row of events) raise(row.job_id, bigintOf(row.seq));
+    for (const row of jobs) raise(row.id, bigintOf(row.last_seq));
+    return seqs;
+  }
+
+  async trimEvents(through: bigint): Promise<bigint> {
+    await this.write(async (trx) => {
+      const head = await trx
+        .selectFrom("events")
+        .select((eb) => eb.fn.max("event_offset").as("head"))
+        .where("scraper_id", "=", this.scraperId)
+        .executeTakeFirst();
+      const current = await trx.selectFrom("event_retention").select("trimmed_through").where("scraper_id", "=", this.scraperId).executeTakeFirst();
+      // Never past the head, so the oldest offset stays at most head + 1.
+      const next = through < bigintOf(head?.head) ? through : bigintOf(head?.head);
+      if (next <= bigintOf(current?.trimmed_through)) return;
+      await trx
+        .insertInto("event_retention")
+        .values({ scraper_id: this.scraperId, trimmed_through: int64(next) })
+        .onConflict((oc) => oc.column("scraper_id").doUpdateSet((eb) => ({ trimmed_through: eb.ref("excluded.trimmed_through") })))
+        .execute();
+      await trx
+        .deleteFrom("events")
+        .where("scraper_id", "=", this.scraperId)
+        .where("event_offset", "<=", int64(next))
+        .where("job_id", "not in", (eb) =>
+          eb
+            .selectFrom("jobs")
+            .select("id")
+            .where("scraper_id", "=", this.scraperId)
+            .where("status", "in", [...UNFINISHED]),
+        )
+        .execute();
+    });
+    return this.oldestOffset();
+  }
+
+  // --- items ---
+
+  async listItems(jobId: string, { pageSize, afterOrdinal, query }: ItemQuery): Promise<ItemPage> {
+    let matching = this.db.selectFrom("items").where("scraper_id", "=", this.scraperId).where("job_id", "=", jobId);
+    if (query !== undefined && query !== "") {
+      matching = matching.where(sql<boolean>`${sql.ref("search")} like ${likePattern(query)} escape ${sql.lit(LIKE_ESCAPE)}`);
+    }
+    let page = matching.select(["ordinal", "payload"]);
+    if (afterOrdinal !== undefined) page = page.where("ordinal", ">", afterOrdinal);
+    const [count, rows] = await Promise.all([
+      matching.select((eb) => eb.fn.countAll().as("n")).executeTakeFirst(),
+      pageSize < 1 ? Promise.resolve([]) : page.orderBy("ordinal").limit(pageSize + 1).execute(),
+    ]);
+    const items: StoredItem[] = rows.slice(0, pageSize).map((row) => ({ ordinal: row.ordinal, item: fromBinary(ItemSchema, row.payload) }));
+    const total = Number(count?.n ?? 0);
+    const last = items.at(-1);
+    return rows.length > pageSize && last !== undefined ? { items, total, nextAfterOrdinal: last.ordinal } : { items, total };
+  }
+
+  async *iterateItems(jobId: string, batchSize = DEFAULT_EXPORT_BATCH): AsyncIterable<Item> {
+    const size = Math.max(1, batchSize);
+    let after = 0;
+    for (;;) {
+      const rows = await this.db
+        .selectFrom("items")
+        .select(["ordinal", "payload"])
+        .where("scraper_id", "=", this.scraperId)
+        .where("job_id", "=", jobId)
+        .where("ordinal", ">", after)
+        .orderBy("ordinal")
+        .limit(size)
+        .execute();
+      for (const row of rows) yield fromBinary(ItemSchema, row.payload);
+      const last = rows.at(-1);
+      if (rows.length < size || last === undefined) return;
+      after = last.ordinal;
+    }
+  }
+
+  // --- statistics ---
+
+  async platformStats(): Promise<PlatformStats[]> {
+    const totals = new Map<Platform, PlatformStats>();
+    let after = -1;
+    for (;;) {
+      const rows = await this.db
+        .selectFrom("jobs")
+        .select(["ordinal", "payload"])
+        .where("scraper_id", "=", this.scraperId)
+        .where("ordinal", ">", after)
+        .orderBy("ordinal")
+        .limit(DEFAULT_EXPORT_BATCH)
+        .execute();
+      for (const row of rows) addJob(totals, fromBinary(JobSchema, row.payload));
+      const last = rows.at(-1);
+      if (rows.length < DEFAULT_EXPORT_BATCH || last === undefined) break;
+      after = last.ordinal;
+    }
+    return [...totals.values()].sort((a, b) => a.platform - b.platform);
+  }
+
+  // --- lifecycle ---
+
+  close(): Promise<void> {
+    this.closing ??= this.writes.then(() => this.db.destroy());
+    return this.closing;
+  }
+
+  // --- writing ---
+
+  /** Runs `work` in a transaction after every write queued before it. */
+  private write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    if (this.closing !== undefined) return Promise.reject(new Error("the store is closed"));
+    const result = this.writes.then(() => this.db.transaction().execute(work));
+    this.writes = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  private async upsertJobs(trx: Transaction<Database>, records: readonly StoredJob[]): Promise<void> {
+    // One row per job and statement (PostgreSQL refuses to upsert a row twice in one); the last record wins.
+    const latest = new Map(records.map((record) => [record.job.id, record]));
+    for (const chunk of chunks([...latest.values()])) {
+      await trx
+        .insertInto("jobs")
+        .values(chunk.map(({ ordinal, job }) => this.jobRow(ordinal, job)))
+        .onConflict((oc) =>
+          oc.columns(["scraper_id", "id"]).doUpdateSet((eb) => ({
+            kind: eb.ref("excluded.kind"),
+            platform: eb.ref("excluded.platform"),
+            status: eb.ref("excluded.status"),
+            created_at_ms: eb.ref("excluded.created_at_ms"),
+            last_seq: eb.ref("excluded.last_seq"),
+            payload: eb.ref("excluded.payload"),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  private jobRow(ordinal: number, job: Job) {
+    return {
+      scraper_id: this.scraperId,
+      id: job.id,
+      ordinal,
+      kind: job.kind,
+      platform: job.platform,
+      status: job.status,
+      created_at_ms: job.createdAt === undefined ? 0 : timestampMs(job.createdAt),
+      last_seq: int64(job.lastSeq),
+      payload: toBinary(JobSchema, job),
+    };
+  }
+
+  private async insertEvents(trx: Transaction<Database>, events: readonly JobEvent[]): Promise<void> {
+    for (const chunk of chunks(events)) {
+      await trx
+        .insertInto("events")
+        .values(
+          chunk.map((event) => ({
+            scraper_id: this.scraperId,
+            event_offset: int64(event.offset),
+            job_id: event.jobId,
+            seq: int64(event.seq),
+            kind: event.kind.case ?? "",
+            time_ms: event.time === undefined ? 0 : timestampMs(event.time),
+            payload: toBinary(JobEventSchema, event),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  /**
+   * Applies the pages with a few multi-row statements, with the outcome of
+   * applying them one after another: frontier URLs are inserted in page
+   * order (the first occurrence wins), then done URLs are marked, then the
+   * item of each page whose URL this batch marked done (the first such page)
+   * is stored.
+   */
+  private async applyPages(trx: Transaction<Database>, pages: readonly PageWrite[]): Promise<void> {
+    const cursors = new Map<string, JobCursor>();
+    for (const jobId of new Set(pages.map((page) => page.jobId))) cursors.set(jobId, await this.loadCursor(trx, jobId));
+    const cursorOf = (jobId: string): JobCursor => cursors.get(jobId) as JobCursor;
+
+    const frontier: FrontierRow[] = [];
+    const added = new Map<string, Set<string>>();
+    const add = (jobId: string, url: string, depth: number, task: number, state: FrontierState): void => {
+      const urls = added.get(jobId) ?? new Set<string>();
+      added.set(jobId, urls);
+      if (urls.has(url)) return;
+      urls.add(url);
+      frontier.push({ scraper_id: this.scraperId, job_id: jobId, url, ordinal: ++cursorOf(jobId).frontier, depth, task, state });
+    };
+    for (const page of pages) {
+      // Seen URLs have no depth or task of their own: they are never fetched.
+      for (const url of page.seen ?? []) add(page.jobId, url, 0, 0, "seen");
+      for (const { url, depth, task } of page.discovered ?? []) add(page.jobId, url, depth, task, "queued");
+    }
+    for (const chunk of chunks(frontier)) {
+      await trx
+        .insertInto("frontier")
+        .values(chunk)
+        .onConflict((oc) => oc.columns(["scraper_id", "job_id", "url"]).doNothing())
+        .execute();
+    }
+
+    const marked = await this.markDone(trx, pages);
+    const claimed = new Map<string, Set<string>>();
+    const items: ItemRow[] = [];
+    for (const page of pages) {
+      const { jobId, doneUrl, item } = page;
+      if (item === undefined) continue;
+      if (doneUrl !== undefined) {
+        // Not marked by this batch: committed before, so stored before.
+        const claims = claimed.get(jobId) ?? new Set<string>();
+        claimed.set(jobId, claims);
+        if (marked.get(jobId)?.has(doneUrl) !== true || claims.has(doneUrl)) continue;
+        claims.add(doneUrl);
+      }
+      items.push({
+        scraper_id: this.scraperId,
+        job_id: jobId,
+        ordinal: ++cursorOf(jobId).items,
+        item_id: item.id,
+        url: item.url,
+        title: item.title,
+        description: item.description,
+        text: item.text,
+        search: searchText(item),
+        payload: toBinary(ItemSchema, item),
+      });
+    }
+    for (const chunk of chunks(items)) await trx.insertInto("items").values(chunk).execute();
+
+    for (const [jobId, cursor] of cursors) {
+      if (cursor.frontier === cursor.storedFrontier) continue;
+      await trx.updateTable("jobs").set({ frontier_ordinal: cursor.frontier }).where("scraper_id", "=", this.scraperId).where("id", "=", jobId).execute();
+    }
+  }
+
+  /** Marks the pages' URLs done; returns, per job, the URLs this call changed. Fails on a URL the frontier lacks. */
+  private async markDone(trx: Transaction<Database>, pages: readonly PageWrite[]): Promise<Map<string, Set<string>>> {
+    const wanted = new Map<string, Set<string>>();
+    for (const { jobId, doneUrl } of pages) {
+      if (doneUrl === undefined) continue;
+      const urls = wanted.get(jobId) ?? new Set<string>();
+      wanted.set(jobId, urls.add(doneUrl));
+    }
+    const marked = new Map<string, Set<string>>();
+    for (const [jobId, urls] of wanted) {
+      const changed = new Set<string>();
+      marked.set(jobId, changed);
+      for (const chunk of chunks([...urls])) {
+        const rows = await trx
+          .updateTable("frontier")
+          .set({ state: "done" })
+          .where("scraper_id", "=", this.scraperId)
+          .where("job_id", "=", jobId)
+          .where("url", "in", chunk)
+          .where("state", "!=", "done")
+          .returning("url")
+          .execute();
+        for (const row of rows) changed.add(row.url);
+      }
+      const unchanged = [...urls].filter((url) => !changed.has(url));
+      for (const chunk of chunks(unchanged)) {
+        // Rare: pages committed before, or URLs never accepted.
+        const rows = await trx
+          .selectFrom("frontier")
+          .select("url")
+          .where("scraper_id", "=", this.scraperId)
+          .where("job_id", "=", jobId)
+          .where("url", "in", chunk)
+          .execute();
+        if (rows.length < chunk.length) throw new Error(`job ${jobId}: a page was committed for a URL its frontier never accepted`);
+      }
+    }
+    return marked;
+  }
+
+  private async loadCursor(trx: Transaction<Database>, jobId: string): Promise<JobCursor> {
+    const job = await trx.selectFrom("jobs").select("frontier_ordinal").where("scraper_id", "=", this.scraperId).where("id", "=", jobId).executeTakeFirst();
+    if (job === undefined) throw new Error(`job ${jobId}: pages were committed for a job that was never saved`);
+    const items = await trx
+      .selectFrom("items")
+      .select((eb) => eb.fn.max("ordinal").as("n"))
+      .where("scraper_id", "=", this.scraperId)
+      .where("job_id", "=", jobId)
+      .executeTakeFirst();
+    return { frontier: job.frontier_ordinal, storedFrontier: job.frontier_ordinal, items: Number(items?.n ?? 0) };
+  }
+
+  private async trimmedThrough(): Promise<bigint> {
+    const row = await this.db.selectFrom("event_retention").select("trimmed_through").where("scraper_id", "=", this.scraperId).executeTakeFirst();
+    return bigintOf(row?.trimmed_through);
+  }
+}
+
+/** Adds one job's counters to its platform's totals. */
+function addJob(totals: Map<Platform, PlatformStats>, job: Job): void {
+  let stats = totals.get(job.platform);
+  if (stats === undefined) {
+    stats = create(PlatformStatsSchema, { platform: job.platform });
+    totals.set(job.platform, stats);
+  }
+  const c = job.counters;
+  if (c === undefined) return;
+  stats.totalItems += BigInt(c.items);
+  stats.successCount += BigInt(c.successCount);
+  stats.errorCount += BigInt(c.errorCount);
+  stats.pages += BigInt(c.successCount + c.errorCount);
+  stats.processingMsTotal += c.processingMsTotal;
+  stats.retries += BigInt(c.retries);
+  stats.bytes += c.bytes;
+  for (const [kind, n] of Object.entries(c.errorsByKind)) stats.errorsByKind[kind] = (stats.errorsByKind[kind] ?? 0n) + BigInt(n);
+  for (const [reason, n] of Object.entries(c.skipped)) stats.skipped[reason] = (stats.skipped[reason] ?? 0n) + BigInt(n);
+}

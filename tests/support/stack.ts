@@ -31,6 +31,13 @@ export const DEFAULT_SCRAPER_ENV: Readonly<Record<string, string>> = {
   CRAWL_MAX_PAGES_LIMIT: "5000",
   CRAWL_CONCURRENCY: "8",
   PROGRESS_INTERVAL_MS: "50",
+  // The fixture site is on 127.0.0.1, which the SSRF guard refuses unless allowed.
+  CRAWL_ALLOW_ADDRESSES: "127.0.0.1",
+  // No pacing and no retries, so the suites stay fast and the 500/503 pages' truth is unchanged;
+  // robots.txt stays respected (the fixture's allows everything).
+  CRAWL_PER_HOST_DELAY_MS: "0",
+  CRAWL_PER_HOST_CONCURRENCY: "8",
+  CRAWL_MAX_RETRIES: "0",
 };
 
 export const DEFAULT_GATEWAY_ENV: Readonly<Record<string, string>> = {

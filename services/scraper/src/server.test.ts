@@ -7,7 +7,9 @@ import { loadConfig } from "./config.js";
 import { createScraperServer, SHUTDOWN_REASON } from "./server.js";
 import { linkPage, startSite, type Site } from "./test-support/http-site.js";
 
-const config = (env: Record<string, string> = {}) => loadConfig({ SCRAPER_PORT: "0", ...env });
+// The test site is on 127.0.0.1 and answers nothing but "/" at once (robots.txt would hang).
+const config = (env: Record<string, string> = {}) =>
+  loadConfig({ SCRAPER_PORT: "0", CRAWL_ALLOW_ADDRESSES: "127.0.0.1", CRAWL_RESPECT_ROBOTS: "false", CRAWL_PER_HOST_DELAY_MS: "0", ...env });
 
 describe("createScraperServer", () => {
   let site: Site;

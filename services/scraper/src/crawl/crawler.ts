@@ -1,17 +1,31 @@
 /**
  * Runs the crawl of one job: breadth-first from the start URLs, at most
- * `concurrency` fetches in flight, links followed within the origin of
- * their task's start URL down to `depth`, every page reported once.
- * Aborting `signal` aborts the fetches in flight; they are not reported and
- * the crawl resolves once every one of them has settled, so nothing is
- * reported after it resolves.
+ * `concurrency` pages in flight, links followed within the origin of their
+ * task's start URL down to `depth`, every page reported once.
+ *
+ * Politeness: robots.txt is loaded once per origin before its first page
+ * (unless `respectRobots` is off) and URLs it disallows are skipped; every
+ * request waits its turn at the job's host scheduler (per-host concurrency
+ * and delay, robots.txt Crawl-delay, Retry-After, the process-wide rate
+ * limit); retryable failures are fetched again with backoff.
+ *
+ * Aborting `signal` aborts the fetches in flight and every wait; they are
+ * not reported and the crawl resolves once every one of them has settled,
+ * so nothing is reported after it resolves.
  */
 import type { PageErrorKind } from "@trawl/proto";
 import type { Dispatcher } from "undici";
 import { PageExtractor, type PageExtract } from "../extract/page-extractor.js";
-import { fetchPage } from "./fetch-page.js";
+import type { SkipKey } from "./crawl-stats.js";
+import type { FetchOptions } from "./fetch-page.js";
+import { fetchWithRetry } from "./fetch-with-retry.js";
 import { Frontier, type FrontierEntry } from "./frontier.js";
-import { inScope, originPrefix } from "./normalize-url.js";
+import { HostScheduler } from "./host-scheduler.js";
+import { hostKey, inScope, originPrefix } from "./normalize-url.js";
+import type { RetryPolicy } from "./retry-policy.js";
+import { MAX_ROBOTS_BYTES, RobotsCache, robotsRules, textSink, type RobotsRules } from "./robots.js";
+import { SkipTally } from "./skip-tally.js";
+import type { TokenBucket } from "./token-bucket.js";
 
 export interface CrawlOptions {
   /** Normalised start URLs; each one is a task. */
@@ -22,12 +36,21 @@ export interface CrawlOptions {
   requestTimeoutMs: number;
   maxBodyBytes: number;
   userAgent: string;
+  /** Connects only where the SSRF guard allows (see guarded-agent.ts). */
   dispatcher: Dispatcher;
   signal: AbortSignal;
+  /** Load robots.txt per origin and skip what it disallows. */
+  respectRobots: boolean;
+  perHostConcurrency: number;
+  /** Minimum ms between request starts to one host; 0 = none (robots.txt Crawl-delay may still set one). */
+  perHostDelayMs: number;
+  /** The process-wide request rate limit, shared by every job; undefined = unlimited. */
+  rateLimiter?: TokenBucket | undefined;
+  retry: RetryPolicy;
 }
 
 interface PageBase extends FrontierEntry {
-  /** Fetch start to parse end. */
+  /** Time spent fetching and parsing the page (its last attempt; waits for politeness excluded). */
   processingMs: number;
   /** URLs accepted by the frontier after this page's links were offered. */
   accepted: number;
@@ -35,6 +58,8 @@ interface PageBase extends FrontierEntry {
   bytes: number;
   status: number;
   finalUrl: string;
+  /** Times the page was fetched again after a retryable failure. */
+  retries: number;
 }
 
 export interface PageSuccess extends PageBase {
@@ -51,47 +76,120 @@ export interface PageFailure extends PageBase {
 export type PageResult = PageSuccess | PageFailure;
 
 /**
- * Crawls and calls `onPage` once per fetched page, in completion order.
- * Resolves when the frontier is exhausted (or the budget spent) and nothing
- * is in flight, or after an abort once the fetches in flight have settled.
- * Rejects only if `onPage` throws.
+ * A URL the crawl leaves alone. `count` is +1 when it is counted, or -1 when
+ * a URL counted earlier (for depth, scope or the page limit) was accepted
+ * after all. Only robots skips carry an accepted URL's place in the job.
  */
-export function crawl(options: CrawlOptions, onPage: (page: PageResult) => void): Promise<void> {
+export interface PageSkip {
+  url: string;
+  reason: SkipKey;
+  count: 1 | -1;
+  /** Depth and task of the URL (robots skips); the linking page's +1 otherwise. */
+  depth: number;
+  task: number;
+  /** URLs accepted by the frontier now. */
+  accepted: number;
+  /** Why, in words (robots skips). */
+  detail: string;
+}
+
+export interface CrawlObserver {
+  /** Once per fetched page, in completion order. */
+  page(page: PageResult): void;
+  /** Once per skipped URL (and -1 corrections); see PageSkip. */
+  skip(skip: PageSkip): void;
+}
+
+/**
+ * Crawls and reports to `observer`. Resolves when the frontier is exhausted
+ * (or the budget spent) and nothing is in flight, or after an abort once the
+ * fetches in flight have settled. Rejects only if the observer throws.
+ */
+export function crawl(options: CrawlOptions, observer: CrawlObserver): Promise<void> {
   const { signal } = options;
   const frontier = new Frontier(options.maxPages);
   const prefixes = options.startUrls.map(originPrefix);
   options.startUrls.forEach((url, task) => frontier.offer(url, 0, task));
+  const tally = new SkipTally();
   const extractors: PageExtractor[] = [];
-  const fetchOptions = {
+  const hosts = new HostScheduler(
+    { concurrency: options.perHostConcurrency, delayMs: options.perHostDelayMs, maxHoldOffMs: options.retry.maxMs },
+    options.rateLimiter,
+  );
+  const fetchOptions: FetchOptions = {
     dispatcher: options.dispatcher,
     userAgent: options.userAgent,
     timeoutMs: options.requestTimeoutMs,
     maxBodyBytes: options.maxBodyBytes,
     signal,
+    gate: (url) => hosts.acquire(hostKey(url), signal),
+  };
+  const robotsFetchOptions: FetchOptions = { ...fetchOptions, contentTypes: undefined, truncate: true, maxBodyBytes: MAX_ROBOTS_BYTES, accept: "text/plain,*/*;q=0.1" };
+
+  const robots = options.respectRobots
+    ? new RobotsCache(async (origin) => {
+        const robotsUrl = `${origin}/robots.txt`;
+        const { outcome } = await fetchWithRetry(robotsUrl, robotsFetchOptions, textSink(), options.retry);
+        if (outcome.kind === "aborted") return undefined;
+        const rules = robotsRules(robotsUrl, outcome, options.userAgent);
+        if (rules.crawlDelayMs !== undefined) hosts.raiseDelay(hostKey(robotsUrl), rules.crawlDelayMs);
+        return rules;
+      })
+    : undefined;
+
+  const skip = (url: string, reason: SkipKey, depth: number, task: number, detail = ""): void => {
+    observer.skip({ url, reason, count: 1, depth, task, accepted: frontier.accepted, detail });
   };
 
-  const visit = async (entry: FrontierEntry): Promise<PageResult | undefined> => {
-    const startedAt = performance.now();
-    const extractor = extractors.pop() ?? new PageExtractor();
-    try {
-      const outcome = await fetchPage(entry.url, fetchOptions, {
-        start: (finalUrl) => extractor.reset(finalUrl),
-        write: (chunk) => extractor.write(chunk),
-        end: () => extractor.end(),
-      });
-      if (outcome.kind === "aborted" || signal.aborted) return undefined;
-      const processingMs = Math.round(performance.now() - startedAt);
-      const base = { ...entry, processingMs, bytes: outcome.bytes, status: outcome.status, finalUrl: outcome.finalUrl, accepted: 0 };
-      if (outcome.kind === "error") return { ...base, ok: false, errorKind: outcome.errorKind, message: outcome.message };
-      if (outcome.finalUrl !== entry.url) frontier.markSeen(outcome.finalUrl);
-      if (entry.depth < options.depth && !frontier.full) {
-        const prefix = prefixes[entry.task] as string;
-        for (const link of outcome.result.links) {
-          if (inScope(link, prefix)) frontier.offer(link, entry.depth + 1, entry.task);
-          if (frontier.full) break;
+  /** Offers a fetched page's links; links of an in-scope origin are judged by that origin's robots.txt, already loaded. */
+  const offerLinks = (entry: FrontierEntry, links: Iterable<string>): void => {
+    const prefix = prefixes[entry.task] as string;
+    const rules: RobotsRules | undefined = robots?.peek(prefix.slice(0, -1));
+    const depth = entry.depth + 1;
+    for (const link of links) {
+      if (frontier.has(link)) continue;
+      if (!inScope(link, prefix)) {
+        if (tally.note(link, "scope")) skip(link, "scope", depth, entry.task);
+      } else if (entry.depth >= options.depth) {
+        if (tally.note(link, "depth")) skip(link, "depth", depth, entry.task);
+      } else if (rules !== undefined && !rules.allows(link)) {
+        frontier.markSeen(link);
+        skip(link, "robots", depth, entry.task, rules.refusal);
+      } else {
+        const offered = frontier.offer(link, depth, entry.task);
+        if (offered === "full") {
+          if (tally.note(link, "page_limit")) skip(link, "page_limit", depth, entry.task);
+        } else if (offered === "accepted") {
+          const counted = tally.unnote(link);
+          if (counted !== undefined) observer.skip({ url: link, reason: counted, count: -1, depth, task: entry.task, accepted: frontier.accepted, detail: "" });
         }
       }
-      return { ...base, ok: true, extract: outcome.result };
+    }
+  };
+
+  type Visit = { page: PageResult } | { skipped: string } | undefined;
+
+  const visit = async (entry: FrontierEntry): Promise<Visit> => {
+    if (robots !== undefined) {
+      const origin = originPrefix(entry.url).slice(0, -1);
+      const rules = robots.peek(origin) ?? (await robots.get(origin));
+      if (rules === undefined || signal.aborted) return undefined;
+      if (!rules.allows(entry.url)) return { skipped: rules.refusal };
+    }
+    const extractor = extractors.pop() ?? new PageExtractor();
+    try {
+      const { outcome, retries } = await fetchWithRetry(
+        entry.url,
+        fetchOptions,
+        { start: (finalUrl) => extractor.reset(finalUrl), write: (chunk) => extractor.write(chunk), end: () => extractor.end() },
+        options.retry,
+      );
+      if (outcome.kind === "aborted" || signal.aborted) return undefined;
+      const base = { ...entry, processingMs: outcome.elapsedMs, bytes: outcome.bytes, status: outcome.status, finalUrl: outcome.finalUrl, accepted: 0, retries };
+      if (outcome.kind === "error") return { page: { ...base, ok: false, errorKind: outcome.errorKind, message: outcome.message } };
+      if (outcome.finalUrl !== entry.url) frontier.markSeen(outcome.finalUrl);
+      offerLinks(entry, outcome.result.links);
+      return { page: { ...base, ok: true, extract: outcome.result } };
     } finally {
       extractors.push(extractor);
     }
@@ -100,10 +198,24 @@ export function crawl(options: CrawlOptions, onPage: (page: PageResult) => void)
   return new Promise<void>((resolve, reject) => {
     let inFlight = 0;
     let failure: unknown;
+    let settled = false;
     const settle = (): void => {
-      if (inFlight > 0) return;
+      if (inFlight > 0 || settled) return;
+      if (failure === undefined && !signal.aborted && frontier.queued > 0) return;
+      settled = true;
+      hosts.close(signal.aborted ? signal.reason : undefined);
       if (failure !== undefined) reject(failure);
-      else if (signal.aborted || frontier.queued === 0) resolve();
+      else resolve();
+    };
+    const report = (entry: FrontierEntry, result: Visit): void => {
+      if (result === undefined || failure !== undefined) return;
+      if ("page" in result) {
+        result.page.accepted = frontier.accepted;
+        observer.page(result.page);
+      } else {
+        frontier.release();
+        skip(entry.url, "robots", entry.depth, entry.task, result.skipped);
+      }
     };
     const pump = (): void => {
       while (!signal.aborted && failure === undefined && inFlight < options.concurrency) {
@@ -111,11 +223,7 @@ export function crawl(options: CrawlOptions, onPage: (page: PageResult) => void)
         if (entry === undefined) break;
         inFlight++;
         visit(entry)
-          .then((page) => {
-            if (page === undefined || failure !== undefined) return;
-            page.accepted = frontier.accepted;
-            onPage(page);
-          })
+          .then((result) => report(entry, result))
           .catch((err: unknown) => {
             failure ??= err;
           })

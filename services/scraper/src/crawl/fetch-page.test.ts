@@ -50,6 +50,10 @@ describe("fetchPage", () => {
         return void res.end();
       }
       if (path === "/hang") return; // never answers
+      if (path === "/busy") return void res.writeHead(429, { ...html, "retry-after": "7" }).end("<p>slow down</p>");
+      if (path === "/busy-until") return void res.writeHead(503, { ...html, "retry-after": new Date(Date.now() + 60_000).toUTCString() }).end();
+      if (path === "/robots.txt") return void res.writeHead(200, { "content-type": "text/plain" }).end("User-agent: *\n" + "Disallow: /x\n".repeat(200));
+      if (path === "/to-ftp") return void res.writeHead(302, { location: "ftp://example.com/file" }).end();
       if (path === "/loop-a") return void res.writeHead(302, { location: "/loop-b" }).end();
       if (path === "/loop-b") return void res.writeHead(302, { location: "/loop-a" }).end();
       if (path === "/no-location") return void res.writeHead(301).end();
@@ -90,7 +94,7 @@ describe("fetchPage", () => {
     ["a 404", "/missing", {}, { errorKind: PageErrorKind.HTTP, status: 404, message: /HTTP 404/ }],
     ["a 500", "/broken", {}, { errorKind: PageErrorKind.HTTP, status: 500 }],
     ["a redirect without Location", "/no-location", {}, { errorKind: PageErrorKind.HTTP, status: 301 }],
-    ["a redirect to a non-http URL", "/to-mailto", {}, { errorKind: PageErrorKind.HTTP, status: 302 }],
+    ["a redirect to a non-http URL", "/to-mailto", {}, { errorKind: PageErrorKind.INVALID_URL, status: 302 }],
     ["a JSON response", "/json", {}, { errorKind: PageErrorKind.NOT_HTML, message: /application\/json/ }],
     ["a response without content-type", "/untyped", {}, { errorKind: PageErrorKind.NOT_HTML }],
     ["a declared length over the limit", "/declared-large", {}, { errorKind: PageErrorKind.TOO_LARGE }],
@@ -105,6 +109,73 @@ describe("fetchPage", () => {
     expect(outcome.errorKind).toBe(expected.errorKind);
     if (expected.status !== undefined) expect(outcome.status).toBe(expected.status);
     if (expected.message !== undefined) expect(outcome.message).toMatch(expected.message);
+  });
+
+  it.each([
+    ["credentials", "http://user:secret@127.0.0.1:PORT/ok", /credentials/],
+    ["a user name alone", "http://user@127.0.0.1:PORT/ok", /credentials/],
+    ["an ftp URL", "ftp://127.0.0.1:PORT/ok", /ftp URLs are not fetched/],
+    ["an unparseable URL", "http://exa mple.com/", /not a valid URL/],
+  ])("refuses a URL with %s as INVALID_URL without sending anything", async (_name, template, message) => {
+    site.requests.length = 0;
+    const outcome = await fetchPage(template.replace("PORT", new URL(site.origin).port), options(), collector());
+    expect(outcome).toMatchObject({ kind: "error", errorKind: PageErrorKind.INVALID_URL, message: expect.stringMatching(message) });
+    expect(site.requests).toEqual([]);
+  });
+
+  it("refuses a redirect to an ftp URL as INVALID_URL", async () => {
+    expect(await fetchPage(`${site.origin}/to-ftp`, options(), collector())).toMatchObject({ kind: "error", errorKind: PageErrorKind.INVALID_URL, status: 302 });
+  });
+
+  it("reports Retry-After in seconds or as a date", async () => {
+    expect(await fetchPage(`${site.origin}/busy`, options(), collector())).toMatchObject({ kind: "error", errorKind: PageErrorKind.HTTP, status: 429, retryAfterMs: 7_000 });
+    const until = await fetchPage(`${site.origin}/busy-until`, options(), collector());
+    expect(until.kind === "error" && until.retryAfterMs).toBeGreaterThan(50_000);
+    expect(await fetchPage(`${site.origin}/missing`, options(), collector())).not.toHaveProperty("retryAfterMs");
+  });
+
+  it("waits at the gate before every hop and releases each hop", async () => {
+    const gated: string[] = [];
+    let held = 0;
+    let maxHeld = 0;
+    const gate = async (url: string) => {
+      gated.push(new URL(url).pathname);
+      held++;
+      maxHeld = Math.max(maxHeld, held);
+      return () => void held--;
+    };
+    expect(await fetchPage(`${site.origin}/hop/2`, options({ gate }), collector())).toMatchObject({ kind: "ok" });
+    expect(gated).toEqual(["/hop/2", "/hop/1", "/hop/0"]);
+    expect([held, maxHeld]).toEqual([0, 1]);
+    expect(await fetchPage(`${site.origin}/missing`, options({ gate }), collector())).toMatchObject({ kind: "error" });
+    expect(await fetchPage(`${site.origin}/declared-large`, options({ gate }), collector())).toMatchObject({ kind: "error" });
+    expect(held).toBe(0);
+  });
+
+  it("does not count time spent waiting at the gate against the timeout", async () => {
+    const gate = () => new Promise<() => void>((resolve) => setTimeout(() => resolve(() => undefined), 300));
+    expect(await fetchPage(`${site.origin}/hop/1`, options({ gate, timeoutMs: 200 }), collector())).toMatchObject({ kind: "ok", finalUrl: `${site.origin}/hop/0` });
+  });
+
+  it("reports an abort while waiting at the gate as aborted", async () => {
+    const controller = new AbortController();
+    const gate = () =>
+      new Promise<() => void>((_resolve, reject) => controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error)));
+    const pending = fetchPage(`${site.origin}/ok`, options({ gate, signal: controller.signal }), collector());
+    controller.abort();
+    expect(await pending).toEqual({ kind: "aborted" });
+  });
+
+  it("accepts any content type and cuts the body at the limit when asked (robots.txt)", async () => {
+    const outcome = await fetchPage(`${site.origin}/robots.txt`, options({ contentTypes: undefined, truncate: true, maxBodyBytes: 100 }), collector());
+    expect(outcome).toMatchObject({ kind: "ok", bytes: 100 });
+    expect(outcome.kind === "ok" && outcome.result).toHaveLength(100);
+    expect(await fetchPage(`${site.origin}/declared-large`, options({ contentTypes: undefined, truncate: true }), collector())).toMatchObject({ kind: "ok", bytes: 1_000 });
+  });
+
+  it("reports the time spent on requests", async () => {
+    const outcome = await fetchPage(`${site.origin}/ok`, options(), collector());
+    expect(outcome.kind === "ok" && outcome.elapsedMs).toBeGreaterThanOrEqual(0);
   });
 
   it("classifies a refused connection as NETWORK", async () => {

@@ -1,43 +1,77 @@
 /**
  * Fetches one page with undici: manual redirect following (so every hop is
- * seen and counted), a per-page timeout, the body size limit enforced while
- * the body streams, the HTML content-type check, and failures classified
- * into the contract's PageErrorKind. The body is handed to a sink chunk by
- * chunk as it arrives, so parsing overlaps the download.
+ * seen, counted, checked and scheduled), a per-page timeout, the body size
+ * limit enforced while the body streams, the content-type check, and
+ * failures classified into the contract's PageErrorKind. The body is handed
+ * to a sink chunk by chunk as it arrives, so parsing overlaps the download.
+ *
+ * Every hop waits at `gate` (the job's host scheduler) before it starts and
+ * holds its host until its response is consumed; the timeout only runs
+ * while a request is under way, not while it waits at the gate. URLs that
+ * are not http(s) or that carry credentials (`user:pass@host`) are refused
+ * with INVALID_URL before anything is sent: a crawler has no business
+ * sending a password it found in a link. The SSRF guard itself lives in the
+ * dispatcher (guarded-agent.ts), which refuses the connection.
  */
 import { TextDecoder } from "node:util";
 import { PageErrorKind } from "@trawl/proto";
 import type { Dispatcher } from "undici";
 import { request } from "undici";
+import type { Release } from "./host-scheduler.js";
 import { normalizeUrl } from "./normalize-url.js";
+import { parseRetryAfter } from "./retry-policy.js";
 
 /** Redirects followed before a page fails with TOO_MANY_REDIRECTS. */
 export const MAX_REDIRECTS = 5;
 
-const HTML_TYPES = new Set(["text/html", "application/xhtml+xml"]);
+/** The content types a page must have: HTML. */
+export const HTML_TYPES: ReadonlySet<string> = new Set(["text/html", "application/xhtml+xml"]);
+
+const HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1";
 
 export interface FetchOptions {
   dispatcher: Dispatcher;
   userAgent: string;
-  /** Wall-clock limit for the whole page: every hop, headers and body. */
+  /** Limit for the whole page — every hop, headers and body — not counting waits at the gate. */
   timeoutMs: number;
   maxBodyBytes: number;
   /** The job's signal: aborting it aborts the fetch, which then reports `aborted`. */
   signal: AbortSignal;
+  /**
+   * Called before every request (each redirect hop too); the request starts
+   * once it resolves and releases when done, passing a 429/503's Retry-After.
+   */
+  gate?: (url: string) => Promise<Release>;
+  /** Accepted content types; undefined accepts any. Default: HTML. */
+  contentTypes?: ReadonlySet<string> | undefined;
+  /** A body over the limit is cut there instead of failing TOO_LARGE (robots.txt). */
+  truncate?: boolean;
+  /** The Accept header. */
+  accept?: string;
 }
 
-/** Receives the decoded body of an HTML response as it streams. */
+/** Receives the decoded body of an accepted response as it streams. */
 export interface BodySink<T> {
-  /** Called once, before the first chunk, with the URL the body comes from. */
+  /** Called before the first chunk with the URL the body comes from; again if the page is fetched again. */
   start(finalUrl: string): void;
   write(chunk: string): void;
   end(): T;
 }
 
+interface Measured {
+  finalUrl: string;
+  redirects: string[];
+  bytes: number;
+  /** Time spent on requests (waits at the gate excluded). */
+  elapsedMs: number;
+}
+
 export type FetchOutcome<T> =
-  | { kind: "ok"; status: number; finalUrl: string; redirects: string[]; bytes: number; result: T }
-  | { kind: "error"; errorKind: PageErrorKind; status: number; message: string; finalUrl: string; redirects: string[]; bytes: number }
+  | ({ kind: "ok"; status: number; result: T } & Measured)
+  | ({ kind: "error"; errorKind: PageErrorKind; status: number; message: string; retryAfterMs?: number } & Measured)
   | { kind: "aborted" };
+
+export type FetchError = Extract<FetchOutcome<unknown>, { kind: "error" }>;
 
 class PageTimeout extends Error {
   override name = "PageTimeout";
@@ -47,13 +81,18 @@ class JobAborted extends Error {
 }
 
 const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "ETIMEDOUT"]);
+const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EAI_NODATA", "EAI_FAIL", "ENODATA"]);
+const BLOCKED_CODE = "ERR_TRAWL_BLOCKED_ADDRESS";
 
-/** The PageErrorKind and message of an error thrown by undici or the socket. */
+/** The PageErrorKind and message of an error thrown by undici, the resolver, the guard or the socket. */
 export function classifyError(err: unknown): { errorKind: PageErrorKind; message: string } {
   const code = errorCode(err);
   const message = err instanceof Error ? err.message : String(err);
+  if (code === BLOCKED_CODE) return { errorKind: PageErrorKind.BLOCKED_ADDRESS, message };
+  const labelled = code !== undefined && !message.includes(code) ? `${code}: ${message}` : message;
   if (code !== undefined && TIMEOUT_CODES.has(code)) return { errorKind: PageErrorKind.TIMEOUT, message };
-  return { errorKind: PageErrorKind.NETWORK, message: code !== undefined && !message.includes(code) ? `${code}: ${message}` : message };
+  if (code !== undefined && DNS_CODES.has(code)) return { errorKind: PageErrorKind.DNS, message: labelled };
+  return { errorKind: PageErrorKind.NETWORK, message: labelled };
 }
 
 function errorCode(err: unknown): string | undefined {
@@ -61,6 +100,19 @@ function errorCode(err: unknown): string | undefined {
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string") return code;
   }
+  return undefined;
+}
+
+/** Why the crawler will not request `url`, or undefined when it may. */
+export function refuseUrl(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return "not a valid URL";
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return `${parsed.protocol.slice(0, -1)} URLs are not fetched`;
+  if (parsed.username !== "" || parsed.password !== "") return "URLs with credentials are refused";
   return undefined;
 }
 
@@ -106,47 +158,95 @@ function abandon(body: Dispatcher.ResponseData["body"]): void {
 }
 
 /**
- * Fetches `url` (normalised http(s)) and streams an HTML body into `sink`.
- * Never throws: every failure is an `error` outcome, and an abort of the job
- * signal is `aborted` (the page is then not counted at all).
+ * The page's time budget: runs only while armed (a request under way), and
+ * aborts `controller` with a PageTimeout once spent.
+ */
+class Budget {
+  private remaining: number;
+  private armedAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  elapsed = 0;
+
+  constructor(
+    private readonly limitMs: number,
+    private readonly controller: AbortController,
+  ) {
+    this.remaining = limitMs;
+  }
+
+  arm(): void {
+    if (this.timer !== undefined) return;
+    this.armedAt = performance.now();
+    const expire = (): void => this.controller.abort(new PageTimeout(`timed out after ${this.limitMs} ms`));
+    if (this.remaining <= 0) expire();
+    else this.timer = setTimeout(expire, this.remaining);
+  }
+
+  disarm(): void {
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const spent = performance.now() - this.armedAt;
+    this.remaining -= spent;
+    this.elapsed += spent;
+  }
+}
+
+/**
+ * Fetches `url` (normalised http(s)) and streams an accepted body into
+ * `sink`. Never throws: every failure is an `error` outcome, and an abort of
+ * the job signal is `aborted` (the page is then not counted at all).
  */
 export async function fetchPage<T>(url: string, options: FetchOptions, sink: BodySink<T>): Promise<FetchOutcome<T>> {
   const { signal } = options;
   if (signal.aborted) return { kind: "aborted" };
+  const contentTypes = "contentTypes" in options ? options.contentTypes : HTML_TYPES;
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new PageTimeout(`timed out after ${options.timeoutMs} ms`)), options.timeoutMs);
+  const budget = new Budget(options.timeoutMs, controller);
   const onJobAbort = (): void => controller.abort(new JobAborted("job aborted"));
   signal.addEventListener("abort", onJobAbort, { once: true });
 
   const redirects: string[] = [];
   let current = url;
   let bytes = 0;
-  const fail = (errorKind: PageErrorKind, message: string, status = 0): FetchOutcome<T> => ({
+  let release: Release | undefined;
+  const measured = (): Measured => ({ finalUrl: current, redirects, bytes, elapsedMs: Math.round(budget.elapsed) });
+  const fail = (errorKind: PageErrorKind, message: string, status = 0, retryAfterMs?: number): FetchOutcome<T> => ({
     kind: "error",
     errorKind,
     status,
     message,
-    finalUrl: current,
-    redirects,
-    bytes,
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    ...measured(),
   });
+  const finishHop = (holdOffMs?: number): void => {
+    budget.disarm();
+    release?.(holdOffMs);
+    release = undefined;
+  };
 
   try {
     for (;;) {
+      const refusal = refuseUrl(current);
+      if (refusal !== undefined) return fail(PageErrorKind.INVALID_URL, refusal);
+      if (options.gate !== undefined) release = await options.gate(current);
+      if (signal.aborted) return { kind: "aborted" };
+      budget.arm();
       const response = await request(current, {
         dispatcher: options.dispatcher,
         method: "GET",
-        headers: { "user-agent": options.userAgent, accept: "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1" },
+        headers: { "user-agent": options.userAgent, accept: options.accept ?? HTML_ACCEPT },
         signal: controller.signal,
       });
       const { statusCode: status, headers, body } = response;
 
       if (status >= 300 && status < 400) {
         await discard(body);
+        finishHop();
         const location = header(headers.location);
         if (location === undefined) return fail(PageErrorKind.HTTP, `HTTP ${status} without a Location header`, status);
         const next = normalizeUrl(location, current);
-        if (next === undefined) return fail(PageErrorKind.HTTP, `HTTP ${status} redirect to a non-http(s) URL`, status);
+        if (next === undefined) return fail(PageErrorKind.INVALID_URL, `HTTP ${status} redirect to a URL that is not http(s)`, status);
         if (redirects.length >= MAX_REDIRECTS) return fail(PageErrorKind.TOO_MANY_REDIRECTS, `more than ${MAX_REDIRECTS} redirects`, status);
         redirects.push(next);
         current = next;
@@ -154,42 +254,58 @@ export async function fetchPage<T>(url: string, options: FetchOptions, sink: Bod
       }
       if (status >= 400 || status < 200) {
         await discard(body);
-        return fail(PageErrorKind.HTTP, `HTTP ${status}`, status);
+        const retryAfterMs = parseRetryAfter(header(headers["retry-after"]));
+        // A host that says when to come back is left alone until then, by every request of the job.
+        finishHop(status === 429 || status === 503 ? retryAfterMs : undefined);
+        return fail(PageErrorKind.HTTP, `HTTP ${status}`, status, retryAfterMs);
       }
 
       const { type, charset } = mediaType(header(headers["content-type"]));
-      if (!HTML_TYPES.has(type)) {
+      if (contentTypes !== undefined && !contentTypes.has(type)) {
         await discard(body);
+        finishHop();
         return fail(PageErrorKind.NOT_HTML, type === "" ? "no content-type" : `content-type ${type} is not HTML`, status);
       }
       const declared = Number(header(headers["content-length"]));
-      if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
+      if (!options.truncate && Number.isFinite(declared) && declared > options.maxBodyBytes) {
         abandon(body);
+        finishHop();
         return fail(PageErrorKind.TOO_LARGE, `body of ${declared} bytes exceeds ${options.maxBodyBytes}`, status);
       }
 
       const decoder = decoderFor(charset);
       sink.start(current);
       for await (const chunk of body as AsyncIterable<Buffer>) {
-        bytes += chunk.length;
-        if (bytes > options.maxBodyBytes) {
+        if (bytes + chunk.length > options.maxBodyBytes) {
           abandon(body);
-          return fail(PageErrorKind.TOO_LARGE, `body exceeds ${options.maxBodyBytes} bytes`, status);
+          if (!options.truncate) {
+            bytes += chunk.length;
+            finishHop();
+            return fail(PageErrorKind.TOO_LARGE, `body exceeds ${options.maxBodyBytes} bytes`, status);
+          }
+          const head = chunk.subarray(0, options.maxBodyBytes - bytes);
+          bytes += head.length;
+          sink.write(decoder.decode(head, { stream: true }));
+          break;
         }
+        bytes += chunk.length;
         sink.write(decoder.decode(chunk, { stream: true }));
       }
       const tail = decoder.decode();
       if (tail !== "") sink.write(tail);
-      return { kind: "ok", status, finalUrl: current, redirects, bytes, result: sink.end() };
+      const result = sink.end();
+      finishHop();
+      return { kind: "ok", status, result, ...measured() };
     }
   } catch (err) {
+    finishHop();
     const reason: unknown = controller.signal.reason;
-    if (reason instanceof JobAborted) return { kind: "aborted" };
+    if (reason instanceof JobAborted || signal.aborted) return { kind: "aborted" };
     if (reason instanceof PageTimeout) return fail(PageErrorKind.TIMEOUT, reason.message);
     const { errorKind, message } = classifyError(err);
     return fail(errorKind, message);
   } finally {
-    clearTimeout(timer);
+    finishHop();
     signal.removeEventListener("abort", onJobAbort);
   }
 }

@@ -1,8 +1,10 @@
 /**
  * The crawl frontier of one job: a FIFO queue (so the crawl is breadth-first
  * and every URL is first seen at its smallest depth), the set of URLs already
- * seen, and the page budget. A URL is accepted at most once per job.
+ * seen (keyed by {@link dedupeKey}, so `/a/` and `/a` are one page), and the
+ * page budget. A URL is accepted at most once per job.
  */
+import { dedupeKey } from "./normalize-url.js";
 
 export interface FrontierEntry {
   url: string;
@@ -10,6 +12,9 @@ export interface FrontierEntry {
   /** Index of the start URL (task) this page belongs to. */
   task: number;
 }
+
+/** What became of an offered URL. */
+export type OfferResult = "accepted" | "seen" | "full";
 
 export class Frontier {
   private readonly seen = new Set<string>();
@@ -33,18 +38,33 @@ export class Frontier {
     return this.queue.length - this.head;
   }
 
-  /** Accepts `url` unless it was seen before or the budget is spent. */
-  offer(url: string, depth: number, task: number): boolean {
-    if (this.acceptedCount >= this.maxPages || this.seen.has(url)) return false;
-    this.seen.add(url);
-    this.acceptedCount++;
-    this.queue.push({ url, depth, task });
-    return true;
+  /** True when `url` (or its trailing-slash twin) was accepted or marked seen. */
+  has(url: string): boolean {
+    return this.seen.has(dedupeKey(url));
   }
 
-  /** Marks `url` seen without queueing it (the final URL of a redirect, already fetched). */
+  /** Accepts `url` unless it was seen before or the budget is spent. */
+  offer(url: string, depth: number, task: number): OfferResult {
+    const key = dedupeKey(url);
+    if (this.seen.has(key)) return "seen";
+    if (this.acceptedCount >= this.maxPages) return "full";
+    this.seen.add(key);
+    this.acceptedCount++;
+    this.queue.push({ url, depth, task });
+    return "accepted";
+  }
+
+  /** Marks `url` seen without queueing it (the final URL of a redirect, a URL robots.txt disallows). */
   markSeen(url: string): void {
-    this.seen.add(url);
+    this.seen.add(dedupeKey(url));
+  }
+
+  /**
+   * Gives back the budget of an accepted URL that will not be fetched after
+   * all (robots.txt disallows it); it stays seen.
+   */
+  release(): void {
+    if (this.acceptedCount > 0) this.acceptedCount--;
   }
 
   next(): FrontierEntry | undefined {

@@ -46,7 +46,14 @@ describe("ScraperService over a real grpc-js server", () => {
 
   beforeAll(async () => {
     site = await startSite(htmlPages({ "/": linkPage("home", ["/a", "/b"]), "/a": linkPage("a", []), "/b": linkPage("b", []) }));
-    server = createScraperServer(loadConfig({ SCRAPER_PORT: "0", PROGRESS_INTERVAL_MS: "0", CRAWL_MAX_DEPTH: "3", CRAWL_MAX_PAGES_LIMIT: "500" }));
+    server = createScraperServer(loadConfig({
+      SCRAPER_PORT: "0",
+      PROGRESS_INTERVAL_MS: "0",
+      CRAWL_MAX_DEPTH: "3",
+      CRAWL_MAX_PAGES_LIMIT: "500",
+      CRAWL_ALLOW_ADDRESSES: "127.0.0.1",
+      CRAWL_PER_HOST_DELAY_MS: "0",
+    }));
     ({ address } = await server.listen());
     client = createClient(ScraperService, address);
   });

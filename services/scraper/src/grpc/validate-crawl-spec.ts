@@ -20,6 +20,12 @@ export const MAX_CONCURRENCY = 256;
 export const MAX_REQUEST_TIMEOUT_MS = 300_000;
 /** Wall-clock limit a job may ask for. */
 export const MAX_DURATION_MS = 86_400_000;
+/** Requests in flight per host a job may ask for. */
+export const MAX_PER_HOST_CONCURRENCY = 64;
+/** Delay between request starts to one host a job may ask for. */
+export const MAX_PER_HOST_DELAY_MS = 60_000;
+/** Retries of a page a job may ask for. */
+export const MAX_RETRIES = 10;
 
 export type SpecValidation = { ok: true; crawl: ResolvedCrawl } | { ok: false; field: string; message: string };
 
@@ -43,6 +49,11 @@ export function validateCrawlSpec(spec: CrawlSpec | undefined, limits: CrawlConf
   if (spec.concurrency > MAX_CONCURRENCY) return invalid("crawl.concurrency", `must be at most ${MAX_CONCURRENCY}`);
   if (spec.requestTimeoutMs > MAX_REQUEST_TIMEOUT_MS) return invalid("crawl.request_timeout_ms", `must be at most ${MAX_REQUEST_TIMEOUT_MS}`);
   if (spec.maxDurationMs > MAX_DURATION_MS) return invalid("crawl.max_duration_ms", `must be at most ${MAX_DURATION_MS}`);
+  if (spec.perHostConcurrency !== undefined && (spec.perHostConcurrency < 1 || spec.perHostConcurrency > MAX_PER_HOST_CONCURRENCY)) {
+    return invalid("crawl.per_host_concurrency", `must be from 1 to ${MAX_PER_HOST_CONCURRENCY}`);
+  }
+  if (spec.perHostDelayMs !== undefined && spec.perHostDelayMs > MAX_PER_HOST_DELAY_MS) return invalid("crawl.per_host_delay_ms", `must be at most ${MAX_PER_HOST_DELAY_MS}`);
+  if (spec.maxRetries !== undefined && spec.maxRetries > MAX_RETRIES) return invalid("crawl.max_retries", `must be at most ${MAX_RETRIES}`);
 
   const platform = spec.platform !== Platform.UNSPECIFIED ? spec.platform : detectPlatform(startUrls[0] as string);
   const resolved = create(CrawlSpecSchema, {
@@ -54,6 +65,10 @@ export function validateCrawlSpec(spec: CrawlSpec | undefined, limits: CrawlConf
     concurrency: spec.concurrency || limits.concurrency,
     requestTimeoutMs: spec.requestTimeoutMs || limits.requestTimeoutMs,
     maxDurationMs: spec.maxDurationMs || limits.maxDurationMs,
+    ignoreRobots: spec.ignoreRobots || !limits.respectRobots,
+    perHostConcurrency: spec.perHostConcurrency ?? limits.perHostConcurrency,
+    perHostDelayMs: spec.perHostDelayMs ?? limits.perHostDelayMs,
+    maxRetries: spec.maxRetries ?? limits.maxRetries,
   });
   return { ok: true, crawl: { spec: resolved, startUrls, platform } };
 }

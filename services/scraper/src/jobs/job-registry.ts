@@ -11,7 +11,27 @@ interface PlatformTotals {
   successCount: number;
   errorCount: number;
   processingMsTotal: number;
+  retries: number;
+  bytes: number;
+  errorsByKind: Map<string, number>;
+  skipped: Map<string, number>;
 }
+
+/** What a processed page adds to its platform's totals besides its outcome and time. */
+export interface PageDetail {
+  bytes: number;
+  retries: number;
+  /** errors_by_kind key of a failed page. */
+  errorKey?: string;
+}
+
+const bump = (counts: Map<string, number>, key: string, by: number): void => {
+  const next = (counts.get(key) ?? 0) + by;
+  if (next > 0) counts.set(key, next);
+  else counts.delete(key);
+};
+
+const toBigints = (counts: Map<string, number>): Record<string, bigint> => Object.fromEntries([...counts].map(([k, v]) => [k, BigInt(v)]));
 
 export interface ListQuery {
   /** Empty: every status. */
@@ -41,7 +61,18 @@ export class JobRegistry {
     if (job.ordinal !== this.ordered.length) throw new RangeError(`job ordinal ${job.ordinal} is out of order`);
     this.byId.set(job.id, job);
     this.ordered.push(job);
-    if (!this.platforms.has(job.platform)) this.platforms.set(job.platform, { items: 0, successCount: 0, errorCount: 0, processingMsTotal: 0 });
+    if (!this.platforms.has(job.platform)) {
+      this.platforms.set(job.platform, {
+        items: 0,
+        successCount: 0,
+        errorCount: 0,
+        processingMsTotal: 0,
+        retries: 0,
+        bytes: 0,
+        errorsByKind: new Map(),
+        skipped: new Map(),
+      });
+    }
   }
 
   get(id: string): JobState | undefined {
@@ -81,7 +112,7 @@ export class JobRegistry {
   }
 
   /** Adds one processed page to its platform's totals. */
-  recordPage(platform: Platform, ok: boolean, processingMs: number): void {
+  recordPage(platform: Platform, ok: boolean, processingMs: number, detail?: PageDetail): void {
     const totals = this.platforms.get(platform);
     if (totals === undefined) return;
     if (ok) {
@@ -89,8 +120,17 @@ export class JobRegistry {
       totals.items++;
     } else {
       totals.errorCount++;
+      if (detail?.errorKey !== undefined) bump(totals.errorsByKind, detail.errorKey, 1);
     }
     totals.processingMsTotal += processingMs;
+    totals.retries += detail?.retries ?? 0;
+    totals.bytes += detail?.bytes ?? 0;
+  }
+
+  /** Adds `count` (negative to correct an earlier count) skipped URLs for `reason` to the platform's totals. */
+  recordSkip(platform: Platform, reason: string, count: number): void {
+    const totals = this.platforms.get(platform);
+    if (totals !== undefined) bump(totals.skipped, reason, count);
   }
 
   /** One entry per platform that has had a job, in platform order. */
@@ -105,6 +145,10 @@ export class JobRegistry {
           errorCount: BigInt(t.errorCount),
           processingMsTotal: BigInt(t.processingMsTotal),
           pages: BigInt(t.successCount + t.errorCount),
+          retries: BigInt(t.retries),
+          bytes: BigInt(t.bytes),
+          errorsByKind: toBigints(t.errorsByKind),
+          skipped: toBigints(t.skipped),
         }),
       );
   }

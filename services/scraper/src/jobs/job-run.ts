@@ -18,25 +18,38 @@ import {
   PageErrorKind,
   PageErrorKindSchema,
   PageFailedSchema,
+  PageSkippedSchema,
   TaskFailedSchema,
   TaskFinishedSchema,
   TaskStartedSchema,
   type Item,
 } from "@trawl/proto";
 import type { Logger } from "pino";
-import { Agent } from "undici";
 import type { CrawlConfig } from "../config.js";
-import { crawl, type PageResult } from "../crawl/crawler.js";
+import { AddressPolicy } from "../crawl/address-policy.js";
+import { errorKey, PageTimeHistogram, SKIP_REASONS } from "../crawl/crawl-stats.js";
+import { crawl, type PageResult, type PageSkip } from "../crawl/crawler.js";
+import { createGuardedAgent } from "../crawl/guarded-agent.js";
+import { dedupeKey } from "../crawl/normalize-url.js";
+import type { TokenBucket } from "../crawl/token-bucket.js";
 import type { EventLog, JobEventKind } from "../events/event-log.js";
 import { buildItem } from "../extract/build-item.js";
 import type { JobRegistry } from "./job-registry.js";
 import type { JobState } from "./job-state.js";
 import { ProgressThrottle } from "./progress-throttle.js";
 
+/** The configuration a run reads; limits a request can override come from its resolved spec first. */
+export type RunCrawlConfig = Pick<
+  CrawlConfig,
+  "userAgent" | "maxBodyBytes" | "perHostConcurrency" | "perHostDelayMs" | "maxRetries" | "retryBaseMs" | "retryMaxMs" | "allowAddresses"
+>;
+
 export interface RunContext {
   log: EventLog;
   registry: JobRegistry;
-  crawl: Pick<CrawlConfig, "userAgent" | "maxBodyBytes">;
+  crawl: RunCrawlConfig;
+  /** The process-wide request rate limit, when there is one. */
+  rateLimiter?: TokenBucket | undefined;
   progressIntervalMs: number;
   logger: Logger;
 }
@@ -70,6 +83,7 @@ export class JobRun {
   private readonly controller = new AbortController();
   private readonly tasks: Task[];
   private readonly throttle: ProgressThrottle;
+  private readonly pageTimes = new PageTimeHistogram();
   private lastItem: Item | undefined;
   private finished: Promise<void> | undefined;
 
@@ -79,8 +93,9 @@ export class JobRun {
   ) {
     this.tasks = job.spec.urls.map((url, i) => ({ id: `${job.id}-t${i + 1}`, url, pages: 0, items: 0, errors: 0, started: false, failure: undefined }));
     this.throttle = new ProgressThrottle(ctx.progressIntervalMs, () => this.emitProgress());
-    // Every fetch in flight listens on the job's signal; that is expected, not a leak.
-    setMaxListeners(job.spec.concurrency + 8, this.controller.signal);
+    // Every page in flight listens on the job's signal while it fetches and while it waits
+    // (host scheduler, retry backoff, robots.txt); that is expected, not a leak.
+    setMaxListeners(4 * job.spec.concurrency + 8, this.controller.signal);
   }
 
   /**
@@ -92,7 +107,7 @@ export class JobRun {
     job.status = JobStatus.RUNNING;
     job.startedAt = new Date();
     this.emit({ case: "started", value: create(JobStartedSchema, { job: job.toProto() }) });
-    job.counters.pagesTotal = Math.min(new Set(job.startUrls).size, job.spec.maxPages);
+    job.counters.pagesTotal = Math.min(new Set(job.startUrls.map(dedupeKey)).size, job.spec.maxPages);
     for (const task of this.tasks) this.emit({ case: "taskStarted", value: create(TaskStartedSchema, { taskId: task.id, url: task.url }) });
     this.ctx.logger.info({ jobId: job.id, platform: job.platform, tasks: this.tasks.length }, "job started");
     this.finished = this.run();
@@ -112,7 +127,8 @@ export class JobRun {
   private async run(): Promise<void> {
     const { job } = this;
     const { spec } = job;
-    const agent = new Agent({ connections: spec.concurrency, keepAliveTimeout: 10_000, connect: { timeout: spec.requestTimeoutMs } });
+    const { crawl: config } = this.ctx;
+    const agent = createGuardedAgent({ policy: new AddressPolicy(config.allowAddresses), connections: spec.concurrency, connectTimeoutMs: spec.requestTimeoutMs });
     const durationTimer = setTimeout(() => this.controller.abort(new DurationLimit(spec.maxDurationMs)), spec.maxDurationMs);
     let crashed: unknown;
     try {
@@ -123,12 +139,17 @@ export class JobRun {
           maxPages: spec.maxPages,
           concurrency: spec.concurrency,
           requestTimeoutMs: spec.requestTimeoutMs,
-          maxBodyBytes: this.ctx.crawl.maxBodyBytes,
-          userAgent: this.ctx.crawl.userAgent,
+          maxBodyBytes: config.maxBodyBytes,
+          userAgent: config.userAgent,
           dispatcher: agent,
           signal: this.controller.signal,
+          respectRobots: !spec.ignoreRobots,
+          perHostConcurrency: spec.perHostConcurrency ?? config.perHostConcurrency,
+          perHostDelayMs: spec.perHostDelayMs ?? config.perHostDelayMs,
+          rateLimiter: this.ctx.rateLimiter,
+          retry: { maxRetries: spec.maxRetries ?? config.maxRetries, baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
         },
-        (page) => this.onPage(page),
+        { page: (page) => this.onPage(page), skip: (skip) => this.onSkip(skip) },
       );
     } catch (err) {
       crashed = err;
@@ -149,9 +170,14 @@ export class JobRun {
     c.pagesTotal = page.accepted;
     c.bytes += page.bytes;
     c.processingMsTotal += page.processingMs;
+    c.retries += page.retries;
+    this.pageTimes.add(page.processingMs);
+    c.p95PageMs = this.pageTimes.percentile(0.95);
     task.pages++;
     if (page.depth === 0) task.started = true;
-    this.ctx.registry.recordPage(job.platform, page.ok, page.processingMs);
+    const key = page.ok ? undefined : errorKey(page.errorKind, page.status);
+    if (key !== undefined) c.errorsByKind[key] = (c.errorsByKind[key] ?? 0) + 1;
+    this.ctx.registry.recordPage(job.platform, page.ok, page.processingMs, { bytes: page.bytes, retries: page.retries, ...(key !== undefined ? { errorKey: key } : {}) });
     if (page.ok) {
       c.successCount++;
       c.items++;
@@ -187,6 +213,24 @@ export class JobRun {
       });
     }
     this.throttle.pageDone();
+  }
+
+  /** Counts a URL the crawl leaves alone; robots.txt refusals are also PageSkipped events. */
+  private onSkip(skip: PageSkip): void {
+    const { job } = this;
+    const c = job.counters;
+    const count = (c.skipped[skip.reason] ?? 0) + skip.count;
+    if (count > 0) c.skipped[skip.reason] = count;
+    else delete c.skipped[skip.reason];
+    c.pagesTotal = skip.accepted;
+    this.ctx.registry.recordSkip(job.platform, skip.reason, skip.count);
+    if (skip.reason !== "robots") return;
+    const task = this.tasks[skip.task] as Task;
+    if (skip.depth === 0) {
+      task.started = true;
+      task.failure = skip.detail;
+    }
+    this.emit({ case: "pageSkipped", value: create(PageSkippedSchema, { url: skip.url, reason: SKIP_REASONS.robots, counters: job.countersProto() }) });
   }
 
   private finish(crashed: unknown): void {

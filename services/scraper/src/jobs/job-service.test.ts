@@ -19,6 +19,15 @@ const limits: CrawlConfig = {
   maxDurationMs: 60_000,
   maxBodyBytes: 1_000_000,
   userAgent: "trawl-test",
+  // No politeness: these tests are about job events, not about robots.txt or pacing.
+  respectRobots: false,
+  perHostConcurrency: 8,
+  perHostDelayMs: 0,
+  globalRatePerSec: 0,
+  maxRetries: 0,
+  retryBaseMs: 0,
+  retryMaxMs: 0,
+  allowAddresses: ["127.0.0.1"],
 };
 
 function setup(progressIntervalMs = 0) {

@@ -5,11 +5,11 @@
 import { randomUUID } from "node:crypto";
 import { isTerminal, type CrawlSpec, type Platform, type PlatformStats } from "@trawl/proto";
 import type { Logger } from "pino";
-import type { CrawlConfig } from "../config.js";
+import { TokenBucket } from "../crawl/token-bucket.js";
 import type { EventLog } from "../events/event-log.js";
 import type { StateSnapshot } from "../events/event-watcher.js";
 import { JobRegistry, type ListPage, type ListQuery } from "./job-registry.js";
-import { JobRun } from "./job-run.js";
+import { JobRun, type RunCrawlConfig } from "./job-run.js";
 import { JobState } from "./job-state.js";
 
 /** A validated crawl request, every limit resolved. */
@@ -22,7 +22,7 @@ export interface ResolvedCrawl {
 
 export interface JobServiceOptions {
   log: EventLog;
-  crawl: Pick<CrawlConfig, "userAgent" | "maxBodyBytes">;
+  crawl: RunCrawlConfig & { globalRatePerSec: number };
   progressIntervalMs: number;
   logger: Logger;
 }
@@ -36,14 +36,18 @@ export interface JobStats {
 export class JobService {
   readonly registry = new JobRegistry();
   private readonly runs = new Map<string, JobRun>();
+  /** CRAWL_GLOBAL_RATE_PER_SEC, shared by every job of the process. */
+  private readonly rateLimiter: TokenBucket | undefined;
 
-  constructor(private readonly options: JobServiceOptions) {}
+  constructor(private readonly options: JobServiceOptions) {
+    this.rateLimiter = options.crawl.globalRatePerSec > 0 ? new TokenBucket(options.crawl.globalRatePerSec) : undefined;
+  }
 
   /** Registers the job and starts it; its JobStarted and TaskStarted events are in the log on return. */
   start(crawl: ResolvedCrawl): JobState {
     const job = new JobState(randomUUID(), this.registry.nextOrdinal, crawl.platform, crawl.spec, crawl.startUrls);
     this.registry.add(job);
-    const run = new JobRun(job, { ...this.options, registry: this.registry });
+    const run = new JobRun(job, { ...this.options, registry: this.registry, rateLimiter: this.rateLimiter });
     this.runs.set(job.id, run);
     run.start();
     void run.done

@@ -15,6 +15,14 @@ export interface Counters {
   items: number;
   bytes: number;
   processingMsTotal: number;
+  /** Pages fetched again after a retryable failure. */
+  retries: number;
+  /** URLs not fetched, by reason (robots, scope, depth, page_limit); zero counts are absent. */
+  skipped: Record<string, number>;
+  /** Failed pages by kind (http_4xx, http_5xx, timeout, …); zero counts are absent. */
+  errorsByKind: Record<string, number>;
+  /** 95th percentile of page processing time. */
+  p95PageMs: number;
 }
 
 export class JobState {
@@ -25,7 +33,19 @@ export class JobState {
   /** Why the job failed or was cancelled. */
   error = "";
   lastSeq = 0n;
-  readonly counters: Counters = { pagesDone: 0, pagesTotal: 0, successCount: 0, errorCount: 0, items: 0, bytes: 0, processingMsTotal: 0 };
+  readonly counters: Counters = {
+    pagesDone: 0,
+    pagesTotal: 0,
+    successCount: 0,
+    errorCount: 0,
+    items: 0,
+    bytes: 0,
+    processingMsTotal: 0,
+    retries: 0,
+    skipped: {},
+    errorsByKind: {},
+    p95PageMs: 0,
+  };
 
   constructor(
     readonly id: string,
@@ -48,6 +68,10 @@ export class JobState {
       items: c.items,
       bytes: BigInt(c.bytes),
       processingMsTotal: BigInt(c.processingMsTotal),
+      retries: c.retries,
+      skipped: { ...c.skipped },
+      errorsByKind: { ...c.errorsByKind },
+      p95PageMs: c.p95PageMs,
     });
   }
 

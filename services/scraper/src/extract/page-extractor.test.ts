@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { cosineSimilarity, embedText } from "./embedding.js";
 import { PageExtractor, TEXT_EXCERPT_LENGTH, type PageExtract } from "./page-extractor.js";
 
 const PAGE = "http://example.com/dir/page";
@@ -120,6 +121,7 @@ describe("PageExtractor", () => {
       wordCount: 2,
       links: new Set(),
       canonicalUrl: "",
+      source: "html",
     });
   });
 
@@ -179,6 +181,169 @@ describe("PageExtractor", () => {
     extractor.end();
     extractor.reset("http://b.test/");
     extractor.write("<p>fresh</p>");
-    expect(extractor.end()).toEqual({ title: "", description: "", text: "fresh", wordCount: 1, links: new Set(), canonicalUrl: "" });
+    expect(extractor.end()).toEqual({ title: "", description: "", text: "fresh", wordCount: 1, links: new Set(), canonicalUrl: "", source: "html" });
+  });
+});
+
+describe("PageExtractor: microdata", () => {
+  const ld = (json: string) => `<script type="application/ld+json">${json}</script>`;
+
+  it.each<[string, string, Partial<PageExtract>]>([
+    [
+      "text values, interactionCount with its unit",
+      `<div itemscope itemtype="https://schema.org/VideoObject"><span itemprop="author" itemscope itemtype="https://schema.org/Person"><span itemprop="name">Chan <b>Nel</b></span></span>
+       <span itemprop="interactionCount">12,345 views</span><meta itemprop="duration" content="PT2M"></div>`,
+      { channel: "Chan Nel", author: "Chan Nel", views: 12_345n, durationSeconds: 120, source: "microdata:VideoObject" },
+    ],
+    [
+      "interactionStatistic with interactionType as a nested itemscope",
+      `<div itemscope itemtype="http://schema.org/VideoObject"><div itemprop="interactionStatistic" itemscope itemtype="https://schema.org/InteractionCounter">
+       <meta itemprop="interactionType" itemscope itemtype="https://schema.org/WatchAction"><meta itemprop="userInteractionCount" content="64"></div></div>`,
+      { views: 64n, source: "microdata:VideoObject" },
+    ],
+    [
+      "interactionType as a link, legacy UserLikes counts",
+      `<article itemscope itemtype="https://schema.org/SocialMediaPosting"><div itemprop="interactionStatistic" itemscope itemtype="https://schema.org/InteractionCounter">
+       <link itemprop="interactionType" href="https://schema.org/ShareAction"><span itemprop="userInteractionCount">7</span></div>
+       <meta itemprop="interactionCount" content="UserLikes:31"><meta itemprop="interactionCount" content="UserComments:4"></article>`,
+      { retweets: 7n, likes: 31n, comments: 4n, source: "microdata:SocialMediaPosting" },
+    ],
+    [
+      "a DiscussionForumPosting: upvoteCount is the score, <time datetime> the date",
+      `<div itemscope itemtype="https://schema.org/DiscussionForumPosting"><h1 itemprop="headline">Q</h1><span itemprop="upvoteCount">-2</span>
+       <span itemprop="commentCount">5</span><time itemprop="datePublished" datetime="2025-01-02T03:04:05Z">Jan 2</time></div>`,
+      { score: -2n, comments: 5n, publishedAt: new Date("2025-01-02T03:04:05Z"), source: "microdata:DiscussionForumPosting" },
+    ],
+    [
+      "properties named by URL",
+      `<div itemscope itemtype="https://schema.org/VideoObject"><meta itemprop="https://schema.org/duration" content="PT10S"></div>`,
+      { durationSeconds: 10 },
+    ],
+    [
+      "properties outside any item (a duration meta in the head)",
+      `<head><meta itemprop="duration" content="PT1M1S"></head><body>x</body>`,
+      { durationSeconds: 61, source: "microdata" },
+    ],
+    [
+      "a headline as the title of a page without one",
+      `<article itemscope itemtype="https://schema.org/BlogPosting"><h1 itemprop="headline">Post title</h1></article>`,
+      { title: "Post title", source: "microdata:BlogPosting" },
+    ],
+    [
+      "JSON-LD before microdata when both carry a field",
+      `${ld('{"@type":"VideoObject","duration":"PT1S"}')}<div itemscope itemtype="https://schema.org/VideoObject"><meta itemprop="duration" content="PT2S"><meta itemprop="interactionCount" content="9"></div>`,
+      { durationSeconds: 1, views: 9n, source: "json-ld:VideoObject" },
+    ],
+  ])("reads %s", (_name, html, expected) => {
+    expect(extract(html)).toMatchObject(expected);
+  });
+
+  it("names a channel only for a video's author, not an article's", () => {
+    const page = extract(`<article itemscope itemtype="https://schema.org/Article"><span itemprop="author" itemscope itemtype="https://schema.org/Person"><meta itemprop="name" content="Writer"></span></article>`);
+    expect(page.author).toBe("Writer");
+    expect(page.channel).toBeUndefined();
+  });
+
+  it("keeps a nested item's properties out of its parent", () => {
+    const page = extract(`<div itemscope itemtype="https://schema.org/VideoObject"><div itemprop="publisher" itemscope itemtype="https://schema.org/Organization">
+      <meta itemprop="duration" content="PT9S"><span itemprop="author">Not the author</span></div></div>`);
+    expect(page.durationSeconds).toBeUndefined();
+    expect(page.author).toBeUndefined();
+  });
+
+  it("does not crash on unclosed scopes or thousands of items", () => {
+    const many = Array.from({ length: 2000 }, (_, i) => `<div itemscope itemtype="https://schema.org/Thing"><span itemprop="name">${i}</span>`).join("");
+    const page = extract(`<body>${many}<div itemscope itemtype="https://schema.org/VideoObject"><meta itemprop="duration" content="PT3S">`);
+    expect(page.wordCount).toBe(2000);
+  });
+});
+
+describe("PageExtractor: OpenGraph, Twitter cards and sources", () => {
+  it.each<[string, string, Partial<PageExtract>]>([
+    ["twitter:title when there is neither <title> nor og:title", `<meta name="twitter:title" content="TT">`, { title: "TT", source: "twitter-card" }],
+    ["twitter:description after og:description", `<meta name="twitter:description" content="td">`, { description: "td" }],
+    ["the JSON-LD headline as a last resort", `<script type="application/ld+json">{"@type":"NewsArticle","headline":"HL","description":"D"}</script>`, { title: "HL", description: "D", source: "json-ld:NewsArticle" }],
+    ["og:video:duration in seconds", `<meta property="og:video:duration" content="754">`, { durationSeconds: 754, source: "opengraph" }],
+    ["video:release_date as the date", `<meta property="video:release_date" content="2024-05-06">`, { publishedAt: new Date("2024-05-06T00:00:00Z"), source: "opengraph" }],
+    ["article:author when it is a name", `<meta property="article:author" content="Ann Author">`, { author: "Ann Author", source: "opengraph" }],
+    ["JSON-LD wrapped in an HTML comment", `<script type="application/ld+json"><!--{"@type":"VideoObject","duration":"PT5S"}--></script>`, { durationSeconds: 5 }],
+    ["the content entity's author over the WebPage's", `<script type="application/ld+json">{"@graph":[{"@type":"WebPage","author":"Site"},{"@type":"BlogPosting","author":{"name":"Blogger"}}]}</script>`, { author: "Blogger", source: "json-ld:BlogPosting" }],
+    ["an untyped entity as json-ld", `<script type="application/ld+json">{"datePublished":"2020-01-01T00:00:00Z"}</script>`, { source: "json-ld" }],
+    ["og:title as the source of the title", `<meta property="og:title" content="OG">`, { title: "OG", source: "opengraph" }],
+  ])("uses %s", (_name, html, expected) => {
+    expect(extract(html)).toMatchObject(expected);
+  });
+
+  it.each<[string, string]>([
+    ["article:author as a profile URL", `<meta property="article:author" content="https://facebook.com/someone">`],
+    ["abbreviated counts", `<script type="application/ld+json">{"@type":"VideoObject","interactionStatistic":{"interactionType":"WatchAction","userInteractionCount":"1.2K"}}</script>`],
+    ["negative counts", `<script type="application/ld+json">{"@type":"SocialMediaPosting","interactionStatistic":{"interactionType":"LikeAction","userInteractionCount":-5}}</script>`],
+    ["a bare URL as the author", `<script type="application/ld+json">{"@type":"Article","author":"https://example.com/me"}</script>`],
+  ])("invents nothing from %s", (_name, html) => {
+    const page = extract(html);
+    for (const field of ["author", "likes", "views", "score"] as const) expect(page[field]).toBeUndefined();
+  });
+
+  it("keeps only the meta tags it reads", () => {
+    const tags = Array.from({ length: 500 }, (_, i) => `<meta name="custom-${i}" content="${i}">`).join("");
+    expect(extract(`${tags}<meta name="description" content="kept">`)).toMatchObject({ description: "kept", source: "html" });
+  });
+});
+
+describe("PageExtractor: embeddings", () => {
+  const embed = (html: string, chunkSize = 0): Float32Array | undefined => {
+    const extractor = new PageExtractor({ embeddings: true });
+    extractor.reset(PAGE);
+    if (chunkSize > 0) for (let i = 0; i < html.length; i += chunkSize) extractor.write(html.slice(i, i + chunkSize));
+    else extractor.write(html);
+    return extractor.end().embedding;
+  };
+  const long = (tail: string) => `<body><p>${"shared opening words ".repeat(40)}</p><p>${tail}</p></body>`;
+
+  it("is absent unless asked for", () => {
+    expect(extract("<p>words</p>").embedding).toBeUndefined();
+  });
+
+  it("embeds the visible text: the same vector as embedText of it", () => {
+    const vector = embed(`<head><title>Not body</title><style>p{}</style></head><body><p>Alpha beta</p><script>var hidden = 1;</script><div>gamma</div></body>`);
+    expect(vector).toEqual(embedText("alpha beta gamma"));
+  });
+
+  it("covers the whole text, not just the excerpt", () => {
+    const a = embed(long("the ending about ships and harbours and the sea"));
+    const b = embed(long("a different ending about databases, indexes and query planners"));
+    expect(extract(long("x")).text).toBe(extract(long("y")).text.slice(0, TEXT_EXCERPT_LENGTH));
+    expect(a).not.toEqual(b);
+  });
+
+  it("does not split words at inline markup, and splits them at blocks", () => {
+    expect(embed("<p>un<b>believ</b>able</p>")).toEqual(embedText("unbelievable"));
+    expect(embed("<p>one</p><p>two</p>")).toEqual(embedText("one two"));
+  });
+
+  it("gives the same vector however the page is chunked", () => {
+    const html = long("chunk boundaries must not matter to the words");
+    const whole = embed(html);
+    for (const size of [1, 3, 17, 256]) expect(embed(html, size)).toEqual(whole);
+  });
+
+  it("falls back to the title and description of a page without visible text", () => {
+    const vector = embed(`<head><title>Only a title</title><meta name="description" content="and a description"></head><body><script>app()</script></body>`);
+    expect(vector).toBeDefined();
+    expect(cosineSimilarity(vector as Float32Array, embedText("only a title and a description"))).toBeGreaterThan(0.7);
+  });
+
+  it("is absent for a page without any words", () => {
+    expect(embed("<html><body><img src=x></body></html>")).toBeUndefined();
+  });
+
+  it("is reset between pages", () => {
+    const extractor = new PageExtractor({ embeddings: true });
+    extractor.reset(PAGE);
+    extractor.write("<p>first page words</p>");
+    extractor.end();
+    extractor.reset(PAGE);
+    extractor.write("<p>second</p>");
+    expect(extractor.end().embedding).toEqual(embedText("second"));
   });
 });

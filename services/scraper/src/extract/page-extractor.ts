@@ -1,28 +1,73 @@
 /**
  * Single-pass extraction of a page as its bytes arrive: one htmlparser2
  * parser per in-flight page, fed chunk by chunk, gathering the title,
- * description, text excerpt, word count, links and structured data the
- * crawl contract lists. Nothing is re-parsed and no DOM is built.
+ * description, text excerpt, word count, links and structured data
+ * (OpenGraph and Twitter-card meta tags, JSON-LD, microdata, the canonical
+ * link) the crawl contract lists, and — when asked — the embedding of the
+ * whole visible text. Nothing is re-parsed, no DOM is built and the text is
+ * not buffered.
  */
 import { Parser } from "htmlparser2";
 import { normalizeUrl } from "../crawl/normalize-url.js";
+import { TextEmbedder } from "./embedding.js";
 import { readJsonLd } from "./json-ld.js";
-import { applyCounter, fillMissing, type StructuredData } from "./structured-data.js";
-import { parseCount, parseDate, parseInteger, parseIsoDuration } from "./values.js";
+import { MicrodataReader } from "./microdata.js";
+import { EntityFields } from "./schema-entity.js";
+import { fillMissing, type StructuredData } from "./structured-data.js";
+import { parseCount, parseDate } from "./values.js";
 
 /** How much of the page's visible text an item carries. */
 export const TEXT_EXCERPT_LENGTH = 280;
 
-export interface PageExtract extends StructuredData {
+export interface PageExtract extends Omit<StructuredData, "headline" | "summary" | "body"> {
+  /** `<title>`, else og:title, twitter:title, the main entity's headline. */
   title: string;
+  /** Meta description, else og:description, twitter:description, the main entity's description. */
   description: string;
-  /** The first {@link TEXT_EXCERPT_LENGTH} characters of the visible text, whitespace collapsed. */
+  /**
+   * The first {@link TEXT_EXCERPT_LENGTH} characters of the visible text,
+   * whitespace collapsed. A page without visible text (a script-rendered
+   * post) gives its post body (JSON-LD / microdata `articleBody` or `text`),
+   * else its og:description or twitter:description.
+   */
   text: string;
+  /** Words of the visible text. */
   wordCount: number;
   /** Distinct normalised http(s) `<a href>` targets, any origin, in document order. */
   links: Set<string>;
   canonicalUrl: string;
+  /**
+   * The structured data the item's fields came from: "json-ld:<Type>",
+   * "microdata:<Type>" ("microdata" for properties outside any item),
+   * "opengraph", "twitter-card", or "html" when the page had none.
+   */
+  source: string;
+  /**
+   * With {@link PageExtractorOptions.embeddings}: the L2-normalised feature-hashing
+   * embedding of the whole visible text (of the title and description when
+   * the page has no visible text); absent when the page has no words at all.
+   */
+  embedding?: Float32Array;
 }
+
+export interface PageExtractorOptions {
+  /** Compute {@link PageExtract.embedding} (CrawlSpec.extract_embeddings). */
+  embeddings?: boolean;
+}
+
+/** The meta tags read, by lower-cased `name` / `property`; others are not kept. */
+const META_KEYS = new Set([
+  "description", "author",
+  "og:title", "og:description", "article:published_time", "article:author",
+  "og:video:duration", "video:duration", "video:release_date",
+  "twitter:creator", "twitter:title", "twitter:description",
+]);
+
+/** Where a meta tag's value comes from, for {@link PageExtract.source}. */
+const metaOrigin = (key: string): "opengraph" | "twitter-card" | undefined =>
+  key.startsWith("twitter:") ? "twitter-card" : /^(?:og|article|video):/.test(key) ? "opengraph" : undefined;
+
+const isUrl = (value: string): boolean => /^https?:\/\//i.test(value);
 
 /** Elements whose text is not visible page text. */
 const HIDDEN = new Set(["script", "style", "noscript", "template", "title"]);
@@ -43,13 +88,6 @@ const collapse = (text: string): string => text.replace(/\s+/g, " ").trim();
 
 const hasToken = (list: string | undefined, token: string): boolean =>
   list !== undefined && list.toLowerCase().split(/\s+/).includes(token);
-
-/** A microdata scope being read (`itemprop=author` or `itemprop=interactionStatistic`). */
-interface Scope {
-  depth: number;
-  interactionType?: string;
-  count?: string;
-}
 
 /**
  * Extracts one page at a time; `reset` makes it ready for the next page so a
@@ -80,16 +118,15 @@ export class PageExtractor {
   private links = new Set<string>();
   private meta: Record<string, string> = {};
   private canonical = "";
-  private fromJsonLd: StructuredData = {};
-  private fromMicrodata: StructuredData = {};
-  private authorScope: Scope | undefined;
-  private counterScope: Scope | undefined;
-  private nameCaptureDepth = -1;
-  private nameText = "";
+  private jsonLdFields = new EntityFields();
+  private readonly microdata = new MicrodataReader();
+  /** Set when embeddings were asked for: fed every visible word as it streams. */
+  private readonly embedder: TextEmbedder | undefined;
 
-  constructor() {
+  constructor(options: PageExtractorOptions = {}) {
     // The extractor is the parser's handler itself: one call per token, no wrappers.
     this.parser = new Parser(this, { decodeEntities: true });
+    this.embedder = options.embeddings === true ? new TextEmbedder() : undefined;
   }
 
   /** Prepares for a new page; relative links resolve against `pageUrl` (or its `<base href>`). */
@@ -115,12 +152,9 @@ export class PageExtractor {
     this.links = new Set();
     this.meta = {};
     this.canonical = "";
-    this.fromJsonLd = {};
-    this.fromMicrodata = {};
-    this.authorScope = undefined;
-    this.counterScope = undefined;
-    this.nameCaptureDepth = -1;
-    this.nameText = "";
+    this.jsonLdFields = new EntityFields();
+    this.microdata.reset();
+    this.embedder?.reset();
   }
 
   write(chunk: string): void {
@@ -131,23 +165,88 @@ export class PageExtractor {
   end(): PageExtract {
     this.parser.end();
     const meta = this.meta;
+    const origins = new Set<string>();
+    /** The first meta tag of `keys` the page carries, noting where it came from. */
+    const fromMeta = (...keys: string[]): string | undefined => {
+      for (const key of keys) {
+        const value = meta[key];
+        if (value === undefined) continue;
+        const origin = metaOrigin(key);
+        if (origin !== undefined) origins.add(origin);
+        return value;
+      }
+      return undefined;
+    };
+
     const data: StructuredData = {};
-    const author = meta["twitter:creator"] ?? meta.author;
+    const author = fromMeta("twitter:creator", "author");
     if (author !== undefined) data.author = author;
     const published = parseDate(meta["article:published_time"]);
-    if (published !== undefined) data.publishedAt = published;
-    fillMissing(data, this.fromJsonLd);
-    fillMissing(data, this.fromMicrodata);
+    if (published !== undefined) {
+      fromMeta("article:published_time");
+      data.publishedAt = published;
+    }
+    const microdata = this.microdata.end();
+    fillMissing(data, this.jsonLdFields.fields());
+    fillMissing(data, microdata.fields());
+    this.fillFromOpenGraph(data, fromMeta);
+
+    const { headline, summary, body, ...fields } = data;
     const title = collapse(this.title);
-    return {
-      ...data,
-      title: title !== "" ? title : (meta["og:title"] ?? ""),
-      description: meta.description ?? meta["og:description"] ?? "",
-      text: collapse(this.head).slice(0, TEXT_EXCERPT_LENGTH),
+    const excerpt = collapse(this.head).slice(0, TEXT_EXCERPT_LENGTH);
+    const extract: PageExtract = {
+      ...fields,
+      title: title !== "" ? title : (fromMeta("og:title", "twitter:title") ?? headline ?? ""),
+      description: fromMeta("description", "og:description", "twitter:description") ?? summary ?? "",
+      text: excerpt !== "" ? excerpt : collapse(body ?? fromMeta("og:description", "twitter:description") ?? "").slice(0, TEXT_EXCERPT_LENGTH),
       wordCount: this.words,
       links: this.links,
       canonicalUrl: this.canonical,
+      source: this.source(microdata, origins),
     };
+    const embedding = this.embedding(extract);
+    if (embedding !== undefined) extract.embedding = embedding;
+    return extract;
+  }
+
+  /** OpenGraph video and article tags, for what no JSON-LD or microdata gave. */
+  private fillFromOpenGraph(data: StructuredData, fromMeta: (...keys: string[]) => string | undefined): void {
+    if (data.durationSeconds === undefined && (this.meta["og:video:duration"] ?? this.meta["video:duration"]) !== undefined) {
+      // OpenGraph gives whole seconds.
+      const seconds = parseCount(fromMeta("og:video:duration", "video:duration"));
+      if (seconds !== undefined && seconds <= 0xffff_ffffn) data.durationSeconds = Number(seconds);
+    }
+    if (data.publishedAt === undefined && this.meta["video:release_date"] !== undefined) {
+      const date = parseDate(fromMeta("video:release_date"));
+      if (date !== undefined) data.publishedAt = date;
+    }
+    const articleAuthor = this.meta["article:author"];
+    // article:author is often a profile URL: that names no one.
+    if (data.author === undefined && articleAuthor !== undefined && !isUrl(articleAuthor)) data.author = fromMeta("article:author");
+  }
+
+  private source(microdata: EntityFields, metaOrigins: Set<string>): string {
+    const jsonLd = this.jsonLdFields.source;
+    if (jsonLd !== undefined) return jsonLd === "" ? "json-ld" : `json-ld:${jsonLd}`;
+    const item = microdata.source;
+    if (item !== undefined) return item === "" ? "microdata" : `microdata:${item}`;
+    if (metaOrigins.has("opengraph")) return "opengraph";
+    if (metaOrigins.has("twitter-card")) return "twitter-card";
+    return "html";
+  }
+
+  /** The embedding of the visible text; of the title, description and text when there is none. */
+  private embedding(extract: PageExtract): Float32Array | undefined {
+    const embedder = this.embedder;
+    if (embedder === undefined) return undefined;
+    embedder.breakWord();
+    if (embedder.wordCount === 0) {
+      for (const text of [extract.title, extract.description, extract.text]) {
+        embedder.write(text);
+        embedder.breakWord();
+      }
+    }
+    return embedder.finish();
   }
 
   /** htmlparser2 handler. */
@@ -205,7 +304,7 @@ export class PageExtractor {
         break;
     }
     if (HIDDEN.has(name)) this.hidden++;
-    if (attribs.itemprop !== undefined) this.readItemprop(attribs);
+    if (attribs.itemprop !== undefined || attribs.itemscope !== undefined) this.microdata.open(name, attribs, this.depth);
   }
 
   /** htmlparser2 handler. */
@@ -216,19 +315,10 @@ export class PageExtractor {
     if (depth === this.titleDepth) this.titleDepth = -1;
     if (depth === this.jsonLdDepth) {
       this.jsonLdDepth = -1;
-      readJsonLd(this.jsonLd, this.fromJsonLd);
+      readJsonLd(this.jsonLd, this.jsonLdFields);
       this.jsonLd = "";
     }
-    if (depth === this.nameCaptureDepth) {
-      this.nameCaptureDepth = -1;
-      const name = collapse(this.nameText);
-      if (name !== "") this.fromMicrodata.channel ??= name;
-    }
-    if (this.authorScope?.depth === depth) this.authorScope = undefined;
-    if (this.counterScope?.depth === depth) {
-      applyCounter(this.fromMicrodata, this.counterScope.interactionType, this.counterScope.count);
-      this.counterScope = undefined;
-    }
+    this.microdata.close(depth);
     if (name === "head") this.inHead = false;
     else if (name === "svg" && this.svg > 0) this.svg--;
     this.depth--;
@@ -238,9 +328,10 @@ export class PageExtractor {
   ontext(text: string): void {
     if (this.titleDepth !== -1) this.title += text;
     if (this.jsonLdDepth !== -1) this.jsonLd += text;
-    if (this.nameCaptureDepth !== -1) this.nameText += text;
+    if (this.microdata.capturing) this.microdata.text(text);
     if (this.hidden > 0 || this.inHead) return;
     if (this.headOpen) this.head += text;
+    this.embedder?.write(text);
     let words = this.words;
     let inWord = this.inWord;
     let nonSpace = this.nonSpace;
@@ -260,56 +351,14 @@ export class PageExtractor {
   private boundary(): void {
     this.inWord = 0;
     if (this.headOpen) this.head += " ";
+    this.embedder?.breakWord();
   }
 
   private readMeta(attribs: Record<string, string>): void {
     const key = (attribs.property ?? attribs.name)?.trim().toLowerCase();
+    if (key === undefined || !META_KEYS.has(key)) return;
     const content = attribs.content?.trim();
-    if (key === undefined || content === undefined || content === "") return;
+    if (content === undefined || content === "") return;
     this.meta[key] ??= content;
-  }
-
-  /** Microdata: `itemprop=author` scopes name the channel; InteractionCounters and a few counts. */
-  private readItemprop(attribs: Record<string, string>): void {
-    const props = attribs.itemprop?.toLowerCase().split(/\s+/) ?? [];
-    const value = attribs.content ?? attribs.href;
-    const scoped = attribs.itemscope !== undefined;
-    const into = this.fromMicrodata;
-    for (const prop of props) {
-      if (this.counterScope !== undefined) {
-        if (prop === "interactiontype") this.counterScope.interactionType = value;
-        else if (prop === "userinteractioncount") this.counterScope.count = value;
-        continue;
-      }
-      switch (prop) {
-        case "author":
-          if (scoped && this.authorScope === undefined) this.authorScope = { depth: this.depth };
-          break;
-        case "name":
-          if (this.authorScope !== undefined && into.channel === undefined) {
-            if (attribs.content !== undefined && attribs.content.trim() !== "") into.channel = attribs.content.trim();
-            else if (this.nameCaptureDepth === -1) {
-              this.nameCaptureDepth = this.depth;
-              this.nameText = "";
-            }
-          }
-          break;
-        case "interactionstatistic":
-          if (scoped) this.counterScope = { depth: this.depth };
-          break;
-        case "duration":
-          into.durationSeconds ??= parseIsoDuration(value);
-          break;
-        case "commentcount":
-          into.comments ??= parseCount(value);
-          break;
-        case "upvotecount":
-          into.score ??= parseInteger(value);
-          break;
-        case "datepublished":
-          into.publishedAt ??= parseDate(value);
-          break;
-      }
-    }
   }
 }

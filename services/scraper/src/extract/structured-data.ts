@@ -2,7 +2,7 @@
  * The fields a page's structured data (JSON-LD, microdata, meta tags) can
  * carry, and how schema.org interaction counters map onto them.
  */
-import { parseCount } from "./values.js";
+import { parseLabelledCount } from "./values.js";
 
 export interface StructuredData {
   author?: string;
@@ -14,6 +14,12 @@ export interface StructuredData {
   score?: bigint;
   comments?: bigint;
   durationSeconds?: number;
+  /** The main entity's `headline` (or `name`): a title when the page has no other. */
+  headline?: string;
+  /** The main entity's `description`. */
+  summary?: string;
+  /** The post's own text (`articleBody` / `text`). */
+  body?: string;
 }
 
 export type CounterField = "likes" | "retweets" | "views" | "comments";
@@ -25,6 +31,11 @@ const counterByAction: Record<string, CounterField> = {
   commentaction: "comments",
 };
 
+/** The last segment of a schema.org name: "https://schema.org/LikeAction" and "schema:LikeAction" give "LikeAction". */
+export function schemaName(value: string): string {
+  return value.slice(Math.max(value.lastIndexOf("/"), value.lastIndexOf(":")) + 1).trim();
+}
+
 /**
  * The item field of a schema.org interactionType, given as a URL
  * ("https://schema.org/LikeAction"), a prefixed or bare name, or an object
@@ -32,17 +43,18 @@ const counterByAction: Record<string, CounterField> = {
  */
 export function counterField(interactionType: unknown): CounterField | undefined {
   let name: unknown = interactionType;
+  if (Array.isArray(name)) name = name[0];
   if (name !== null && typeof name === "object" && !Array.isArray(name)) name = (name as Record<string, unknown>)["@type"];
+  if (Array.isArray(name)) name = name[0];
   if (typeof name !== "string") return undefined;
-  const last = name.slice(Math.max(name.lastIndexOf("/"), name.lastIndexOf(":")) + 1);
-  return counterByAction[last.toLowerCase()];
+  return counterByAction[schemaName(name).toLowerCase()];
 }
 
 /** Sets `field` from one InteractionCounter unless the field already has a value. */
 export function applyCounter(into: StructuredData, interactionType: unknown, count: unknown): void {
   const field = counterField(interactionType);
   if (field === undefined || into[field] !== undefined) return;
-  const value = parseCount(count);
+  const value = parseLabelledCount(Array.isArray(count) ? count[0] : count);
   if (value !== undefined) into[field] = value;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCount, parseDate, parseInteger, parseIsoDuration } from "./values.js";
+import { parseCount, parseDate, parseInteger, parseIsoDuration, parseLabelledCount } from "./values.js";
 
 describe("values", () => {
   it.each<[unknown, bigint | undefined]>([
@@ -18,6 +18,22 @@ describe("values", () => {
   it("parseCount refuses negative counts", () => {
     expect(parseCount("-3")).toBeUndefined();
     expect(parseCount("3")).toBe(3n);
+  });
+
+  it.each<[unknown, bigint | undefined]>([
+    ["1,234 views", 1234n],
+    ["56 comments", 56n],
+    ["7", 7n],
+    [12, 12n],
+    ["12,345,678 Aufrufe", 12_345_678n],
+    ["1.2K views", undefined],
+    ["1 234 views", undefined],
+    ["12,34 views", undefined],
+    ["-3 likes", undefined],
+    ["views", undefined],
+    [null, undefined],
+  ])("parseLabelledCount(%j) → %s", (value, expected) => {
+    expect(parseLabelledCount(value)).toBe(expected);
   });
 
   it.each<[unknown, number | undefined]>([

@@ -23,6 +23,19 @@ export function parseCount(value: unknown): bigint | undefined {
   return n !== undefined && n >= 0n ? n : undefined;
 }
 
+const LABELLED_COUNT = /^(\d{1,3}(?:,\d{3})+|\d+)(?:\s+\p{L}[\p{L}\s]*)?$/u;
+
+/**
+ * A count as pages print it next to its unit: "1,234 views", "56 comments",
+ * or a bare count. Abbreviated counts ("1.2K views") are refused: their
+ * exact value is not on the page.
+ */
+export function parseLabelledCount(value: unknown): bigint | undefined {
+  if (typeof value !== "string") return parseCount(value);
+  const match = LABELLED_COUNT.exec(value.trim());
+  return match ? BigInt((match[1] as string).replace(/,/g, "")) : undefined;
+}
+
 const ISO_DURATION = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i;
 
 /** Whole seconds of an ISO 8601 duration such as "PT4M13S" or "P1DT2H". */

@@ -1,8 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import { CrawlSpecSchema, Platform } from "@trawl/proto";
 import { describe, expect, it } from "vitest";
+import type { CrawlConfig } from "../config.js";
 import type { ResolvedCrawl } from "../jobs/job-service.js";
-import { estimateSeconds } from "./validate-crawl-spec.js";
+import { estimateSeconds, validateCrawlSpec } from "./validate-crawl-spec.js";
 
 function crawl(depth: number, maxPages: number, concurrency: number, urls = 1): ResolvedCrawl {
   const startUrls = Array.from({ length: urls }, (_, i) => `http://127.0.0.1/${i}`);
@@ -18,5 +19,53 @@ describe("estimateSeconds", () => {
     { name: "never answers less than one second", c: crawl(1, 10, 8), measured: { pages: 1_000n, processingMsTotal: 1_000n }, expected: 1 },
   ])("$name", ({ c, measured, expected }) => {
     expect(estimateSeconds(c, measured)).toBe(expected);
+  });
+});
+
+describe("validateCrawlSpec: politeness overrides", () => {
+  const limits: CrawlConfig = {
+    maxPages: 1000,
+    maxPagesLimit: 100_000,
+    maxDepth: 10,
+    concurrency: 8,
+    requestTimeoutMs: 10_000,
+    maxDurationMs: 600_000,
+    maxBodyBytes: 5_242_880,
+    userAgent: "trawl-test",
+    respectRobots: true,
+    perHostConcurrency: 2,
+    perHostDelayMs: 250,
+    globalRatePerSec: 0,
+    maxRetries: 2,
+    retryBaseMs: 500,
+    retryMaxMs: 30_000,
+    allowAddresses: [],
+  };
+  const validate = (init: Record<string, unknown>, config = limits) => validateCrawlSpec(create(CrawlSpecSchema, { urls: ["http://example.com/"], ...init }), config);
+
+  it.each([
+    [{ perHostConcurrency: 0 }, "crawl.per_host_concurrency", "must be from 1 to 64"],
+    [{ perHostConcurrency: 65 }, "crawl.per_host_concurrency", "must be from 1 to 64"],
+    [{ perHostDelayMs: 60_001 }, "crawl.per_host_delay_ms", "must be at most 60000"],
+    [{ maxRetries: 11 }, "crawl.max_retries", "must be at most 10"],
+  ])("refuses %j, naming %s", (init, field, message) => {
+    expect(validate(init)).toEqual({ ok: false, field, message });
+  });
+
+  it("resolves unset overrides to the configured defaults", () => {
+    const result = validate({});
+    expect(result.ok && result.crawl.spec).toMatchObject({ ignoreRobots: false, perHostConcurrency: 2, perHostDelayMs: 250, maxRetries: 2 });
+  });
+
+  it("keeps the request's own values, 0 delay and 0 retries included", () => {
+    const result = validate({ perHostConcurrency: 64, perHostDelayMs: 0, maxRetries: 0, ignoreRobots: true });
+    expect(result.ok && result.crawl.spec).toMatchObject({ ignoreRobots: true, perHostConcurrency: 64, perHostDelayMs: 0, maxRetries: 0 });
+    const edge = validate({ perHostConcurrency: 1, perHostDelayMs: 60_000, maxRetries: 10 });
+    expect(edge.ok).toBe(true);
+  });
+
+  it("ignores robots.txt for every job when the scraper is configured not to respect it", () => {
+    const result = validate({}, { ...limits, respectRobots: false });
+    expect(result.ok && result.crawl.spec.ignoreRobots).toBe(true);
   });
 });

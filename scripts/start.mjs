@@ -65,7 +65,14 @@ process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));
 
 try {
-  const scraper = await run("scraper", "services/scraper/dist/main.js", {}, "scraper listening");
+  // The laptop demo may crawl a site served on this machine; the scraper's own
+  // default refuses loopback and private addresses (see the README).
+  const scraper = await run(
+    "scraper",
+    "services/scraper/dist/main.js",
+    { CRAWL_ALLOW_ADDRESSES: process.env.CRAWL_ALLOW_ADDRESSES ?? "127.0.0.1" },
+    "scraper listening",
+  );
   const gateway = await run(
     "gateway",
     "services/realtime/dist/main.js",

@@ -97,7 +97,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.post("/api/scan", async (req, res) => {
     const body = parseBody(req, scanRequestSchema);
     const started = await pool.startJob(toScanJobRequest(body)).catch((error: unknown) => {
-      throw fromScraperError(error, { invalidField: fieldOfScraperError });
+      throw fromScraperError(error, { field: "path", invalidField: fieldOfScraperError });
     });
     const jobId = started.response.job?.id ?? "";
     logger.info({ jobId, scraper: started.address }, "scan started");

@@ -6,3 +6,11 @@ export { JobService, type JobStats, type ResolvedCrawl } from "./jobs/job-servic
 export type { JobState } from "./jobs/job-state.js";
 export { normalizeUrl } from "./crawl/normalize-url.js";
 export { detectPlatform, itemId } from "./extract/platform.js";
+export { JobRun, type JobPersistence, type RecoveredFrontier } from "./jobs/job-run.js";
+export type { JobControl } from "./jobs/job-service.js";
+export { PauseGate, type ResumeFrontier } from "./crawl/crawler.js";
+export { openStore, StoreOpenError } from "./store/open-store.js";
+export { PersistentEventLog, type PersistentEventLogOptions } from "./store/persistent-event-log.js";
+export type { Store, StoredJob, PageWrite, ItemPage, ItemQuery } from "./store/store.js";
+export { decodeItemsToken, encodeItemsToken } from "./grpc/page-token.js";
+export { EXPORT_CHUNK_BYTES, exportEncoding } from "./grpc/export-items.js";

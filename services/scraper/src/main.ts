@@ -16,6 +16,12 @@ try {
 
 const logger = pino({ level: config.logLevel });
 const server = createScraperServer(config, logger);
+server.onFatal(() => {
+  // Already logged by the server; stop without checkpointing — the next start resumes from what was committed.
+  logger.fatal("scraper stopping after a storage failure");
+  server.close().finally(() => process.exit(1));
+  setTimeout(() => process.exit(1), 5_000).unref();
+});
 
 try {
   const { address } = await server.listen();

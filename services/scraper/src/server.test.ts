@@ -1,15 +1,18 @@
 import { create } from "@bufbuild/protobuf";
 import type * as grpc from "@grpc/grpc-js";
 import { createClient, JobProgressSchema, JobStatus, ScraperService, type WatchEventsResponse } from "@trawl/proto";
+import { mkdtempSync } from "node:fs";
 import type { ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "./config.js";
-import { createScraperServer, SHUTDOWN_REASON } from "./server.js";
+import { createScraperServer } from "./server.js";
 import { linkPage, startSite, type Site } from "./test-support/http-site.js";
 
 // The test site is on 127.0.0.1 and answers nothing but "/" at once (robots.txt would hang).
 const config = (env: Record<string, string> = {}) =>
-  loadConfig({ SCRAPER_PORT: "0", CRAWL_ALLOW_ADDRESSES: "127.0.0.1", CRAWL_RESPECT_ROBOTS: "false", CRAWL_PER_HOST_DELAY_MS: "0", ...env });
+  loadConfig({ SCRAPER_PORT: "0", DATA_DIR: mkdtempSync(join(tmpdir(), "trawl-server-")), CRAWL_ALLOW_ADDRESSES: "127.0.0.1", CRAWL_RESPECT_ROBOTS: "false", CRAWL_PER_HOST_DELAY_MS: "0", ...env });
 
 describe("createScraperServer", () => {
   let site: Site;
@@ -34,29 +37,42 @@ describe("createScraperServer", () => {
     await server.close();
   });
 
-  it("on close, cancels running jobs and ends watch streams after their terminal events", async () => {
-    const server = createScraperServer(config());
+  it("on close, stops running jobs without ending them; the next start on the same store resumes them", async () => {
+    const env = { DATA_DIR: mkdtempSync(join(tmpdir(), "trawl-server-")) };
+    const server = createScraperServer(config(env));
     const { address } = await server.listen();
     const client = createClient(ScraperService, address);
     const { job } = await client.startJob({ crawl: { urls: [`${site.origin}/`], depth: 1 } });
-    const stream = client.watchEvents({});
-    const received: WatchEventsResponse[] = [];
-    const ended = new Promise<void>((resolve, reject) => {
-      stream.on("data", (m: WatchEventsResponse) => received.push(m));
-      stream.on("end", resolve);
-      stream.on("error", reject);
-    });
+    const jobId = job?.id ?? "";
     while (held.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
-
     await server.close();
-    await ended;
     client.close();
+    expect(server.jobs.get(jobId)?.status).toBe(JobStatus.RUNNING);
 
-    const last = received.at(-1);
-    expect(last?.message.case === "event" && last.message.value.kind.case).toBe("cancelled");
-    expect(last?.message.case === "event" && last.message.value.kind.case === "cancelled" && last.message.value.kind.value.reason).toBe(SHUTDOWN_REASON);
-    expect(server.jobs.get(job?.id ?? "")?.status).toBe(JobStatus.CANCELLED);
-    expect(server.jobs.get(job?.id ?? "")?.counters.pagesDone).toBe(1);
+    const again = createScraperServer(config(env));
+    const next = await again.listen();
+    const client2 = createClient(ScraperService, next.address);
+    const resumed = await client2.getJob({ jobId });
+    expect(resumed.job?.status).toBe(JobStatus.RUNNING);
+    expect(resumed.job?.counters?.pagesDone).toBe(1);
+    const events: WatchEventsResponse[] = [];
+    const stream = client2.watchEvents({ jobId });
+    const ended = new Promise<void>((resolve) => {
+      stream.on("data", (m: WatchEventsResponse) => {
+        events.push(m);
+        if (m.message.case === "event" && m.message.value.kind.case === "cancelled") resolve();
+      });
+    });
+    await client2.cancelJob({ jobId, reason: "enough" });
+    await ended;
+    stream.cancel();
+    const kinds = events.flatMap((m) => (m.message.case === "event" ? [m.message.value.kind] : []));
+    expect(kinds.filter((k) => k.case === "resumed").map((k) => k.case === "resumed" && k.value.recovered)).toEqual([true]);
+    expect(kinds.filter((k) => k.case === "itemScraped")).toHaveLength(1);
+    const seqs = events.flatMap((m) => (m.message.case === "event" ? [m.message.value.seq] : []));
+    expect(seqs).toEqual(seqs.map((_, i) => BigInt(i + 1)));
+    client2.close();
+    await again.close();
   });
 
   it("delivers every event, in order, to a client that stops reading for a while", async () => {

@@ -288,7 +288,7 @@ describe("crawl with politeness", () => {
       const { site: s } = await site(robotsAnd(robots, pages));
       const { pages: fetched, skips } = await crawlAll({ startUrls: [`${s.origin}/secret`], respectRobots: true });
       expect(fetched).toEqual([]);
-      expect(skips).toEqual([{ url: `${s.origin}/secret`, reason: "robots", count: 1, depth: 0, task: 0, accepted: 0, detail: "disallowed by robots.txt" }]);
+      expect(skips).toEqual([{ url: `${s.origin}/secret`, reason: "robots", count: 1, depth: 0, task: 0, accepted: 0, detail: "disallowed by robots.txt", released: true }]);
       expect(s.requests).toEqual(["/robots.txt"]);
     });
 

@@ -47,6 +47,48 @@ export interface CrawlOptions {
   /** The process-wide request rate limit, shared by every job; undefined = unlimited. */
   rateLimiter?: TokenBucket | undefined;
   retry: RetryPolicy;
+  /** Compute each page's embedding (CrawlSpec.extract_embeddings). */
+  extractEmbeddings?: boolean;
+  /** Continue a stored frontier instead of starting from `startUrls` (a job resumed after a restart). */
+  resume?: ResumeFrontier;
+  /** While paused, no URL is taken from the frontier; pages in flight finish and are reported. */
+  pause?: PauseGate;
+}
+
+/** A job's stored frontier, to continue it. */
+export interface ResumeFrontier {
+  /** URLs accepted and not fetched yet, in order. */
+  queued: readonly FrontierEntry[];
+  /** Every URL accepted or seen so far. */
+  seen: Iterable<string>;
+  /** URLs accepted so far (the page budget spent). */
+  accepted: number;
+}
+
+/** Pauses and resumes a crawl between pages. */
+export class PauseGate {
+  private state = false;
+  private readonly listeners = new Set<() => void>();
+
+  get paused(): boolean {
+    return this.state;
+  }
+
+  pause(): void {
+    this.state = true;
+  }
+
+  resume(): void {
+    if (!this.state) return;
+    this.state = false;
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Calls `listener` on every resume; returns the function that unsubscribes it. */
+  onResume(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 }
 
 interface PageBase extends FrontierEntry {
@@ -60,6 +102,8 @@ interface PageBase extends FrontierEntry {
   finalUrl: string;
   /** Times the page was fetched again after a retryable failure. */
   retries: number;
+  /** Links this page added to the frontier, in order (none for a failed page). */
+  discovered: FrontierEntry[];
 }
 
 export interface PageSuccess extends PageBase {
@@ -91,6 +135,8 @@ export interface PageSkip {
   accepted: number;
   /** Why, in words (robots skips). */
   detail: string;
+  /** True when the URL had been accepted into the frontier (and is now given back). */
+  released?: boolean;
 }
 
 export interface CrawlObserver {
@@ -109,7 +155,9 @@ export function crawl(options: CrawlOptions, observer: CrawlObserver): Promise<v
   const { signal } = options;
   const frontier = new Frontier(options.maxPages);
   const prefixes = options.startUrls.map(originPrefix);
-  options.startUrls.forEach((url, task) => frontier.offer(url, 0, task));
+  const { resume, pause } = options;
+  if (resume !== undefined) frontier.restore(resume.queued, resume.seen, resume.accepted);
+  else options.startUrls.forEach((url, task) => frontier.offer(url, 0, task));
   const tally = new SkipTally();
   const extractors: PageExtractor[] = [];
   const hosts = new HostScheduler(
@@ -142,7 +190,7 @@ export function crawl(options: CrawlOptions, observer: CrawlObserver): Promise<v
   };
 
   /** Offers a fetched page's links; links of an in-scope origin are judged by that origin's robots.txt, already loaded. */
-  const offerLinks = (entry: FrontierEntry, links: Iterable<string>): void => {
+  const offerLinks = (entry: FrontierEntry, links: Iterable<string>, discovered: FrontierEntry[]): void => {
     const prefix = prefixes[entry.task] as string;
     const rules: RobotsRules | undefined = robots?.peek(prefix.slice(0, -1));
     const depth = entry.depth + 1;
@@ -160,6 +208,7 @@ export function crawl(options: CrawlOptions, observer: CrawlObserver): Promise<v
         if (offered === "full") {
           if (tally.note(link, "page_limit")) skip(link, "page_limit", depth, entry.task);
         } else if (offered === "accepted") {
+          discovered.push({ url: link, depth, task: entry.task });
           const counted = tally.unnote(link);
           if (counted !== undefined) observer.skip({ url: link, reason: counted, count: -1, depth, task: entry.task, accepted: frontier.accepted, detail: "" });
         }
@@ -176,7 +225,7 @@ export function crawl(options: CrawlOptions, observer: CrawlObserver): Promise<v
       if (rules === undefined || signal.aborted) return undefined;
       if (!rules.allows(entry.url)) return { skipped: rules.refusal };
     }
-    const extractor = extractors.pop() ?? new PageExtractor();
+    const extractor = extractors.pop() ?? new PageExtractor({ embeddings: options.extractEmbeddings === true });
     try {
       const { outcome, retries } = await fetchWithRetry(
         entry.url,
@@ -185,10 +234,10 @@ export function crawl(options: CrawlOptions, observer: CrawlObserver): Promise<v
         options.retry,
       );
       if (outcome.kind === "aborted" || signal.aborted) return undefined;
-      const base = { ...entry, processingMs: outcome.elapsedMs, bytes: outcome.bytes, status: outcome.status, finalUrl: outcome.finalUrl, accepted: 0, retries };
+      const base = { ...entry, processingMs: outcome.elapsedMs, bytes: outcome.bytes, status: outcome.status, finalUrl: outcome.finalUrl, accepted: 0, retries, discovered: [] as FrontierEntry[] };
       if (outcome.kind === "error") return { page: { ...base, ok: false, errorKind: outcome.errorKind, message: outcome.message } };
       if (outcome.finalUrl !== entry.url) frontier.markSeen(outcome.finalUrl);
-      offerLinks(entry, outcome.result.links);
+      offerLinks(entry, outcome.result.links, base.discovered);
       return { page: { ...base, ok: true, extract: outcome.result } };
     } finally {
       extractors.push(extractor);
@@ -203,6 +252,7 @@ export function crawl(options: CrawlOptions, observer: CrawlObserver): Promise<v
       if (inFlight > 0 || settled) return;
       if (failure === undefined && !signal.aborted && frontier.queued > 0) return;
       settled = true;
+      stopListening?.();
       hosts.close(signal.aborted ? signal.reason : undefined);
       if (failure !== undefined) reject(failure);
       else resolve();
@@ -214,11 +264,11 @@ export function crawl(options: CrawlOptions, observer: CrawlObserver): Promise<v
         observer.page(result.page);
       } else {
         frontier.release();
-        skip(entry.url, "robots", entry.depth, entry.task, result.skipped);
+        observer.skip({ url: entry.url, reason: "robots", count: 1, depth: entry.depth, task: entry.task, accepted: frontier.accepted, detail: result.skipped, released: true });
       }
     };
     const pump = (): void => {
-      while (!signal.aborted && failure === undefined && inFlight < options.concurrency) {
+      while (!signal.aborted && pause?.paused !== true && failure === undefined && inFlight < options.concurrency) {
         const entry = frontier.next();
         if (entry === undefined) break;
         inFlight++;
@@ -234,6 +284,7 @@ export function crawl(options: CrawlOptions, observer: CrawlObserver): Promise<v
       }
       settle();
     };
+    const stopListening = pause?.onResume(pump);
     signal.addEventListener("abort", settle, { once: true });
     pump();
   });

@@ -67,6 +67,20 @@ export class Frontier {
     if (this.acceptedCount > 0) this.acceptedCount--;
   }
 
+  /**
+   * Continues a stored frontier (a job resumed after a restart): `seen` URLs
+   * are never accepted again, `queued` are fetched in order, and `accepted`
+   * of the budget is already spent.
+   */
+  restore(queued: readonly FrontierEntry[], seen: Iterable<string>, accepted: number): void {
+    for (const url of seen) this.seen.add(dedupeKey(url));
+    for (const entry of queued) {
+      this.seen.add(dedupeKey(entry.url));
+      this.queue.push({ url: entry.url, depth: entry.depth, task: entry.task });
+    }
+    this.acceptedCount = Math.max(accepted, this.acceptedCount + queued.length);
+  }
+
   next(): FrontierEntry | undefined {
     if (this.head >= this.queue.length) return undefined;
     const entry = this.queue[this.head++];

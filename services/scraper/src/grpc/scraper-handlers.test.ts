@@ -1,6 +1,18 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { createClient, JobStatus, Platform, ScraperService, type ServiceClient, type WatchEventsResponse } from "@trawl/proto";
+import {
+  createClient,
+  ExportFormat,
+  JobStatus,
+  Platform,
+  ScraperService,
+  type ExportItemsResponse,
+  type ServiceClient,
+  type WatchEventsResponse,
+} from "@trawl/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../config.js";
 import { createScraperServer, type ScraperServer } from "../server.js";
@@ -48,6 +60,7 @@ describe("ScraperService over a real grpc-js server", () => {
     site = await startSite(htmlPages({ "/": linkPage("home", ["/a", "/b"]), "/a": linkPage("a", []), "/b": linkPage("b", []) }));
     server = createScraperServer(loadConfig({
       SCRAPER_PORT: "0",
+      DATA_DIR: mkdtempSync(join(tmpdir(), "trawl-handlers-")),
       PROGRESS_INTERVAL_MS: "0",
       CRAWL_MAX_DEPTH: "3",
       CRAWL_MAX_PAGES_LIMIT: "500",
@@ -236,4 +249,86 @@ describe("ScraperService over a real grpc-js server", () => {
     raw.close();
     expect(names).toContain("trawl.v1.ScraperService");
   });
+  it("lists a job's stored items a page at a time, and exports them as JSON, NDJSON and CSV", async () => {
+    const { job } = await client.startJob({ crawl: { urls: [`${site.origin}/`], depth: 1 } });
+    const jobId = job?.id ?? "";
+    await collect(client.watchEvents({ jobId }), (all) => all.some(isTerminalEvent));
+
+    const first = await client.listItems({ jobId, pageSize: 2 });
+    expect(first.total).toBe(3);
+    expect(first.items).toHaveLength(2);
+    expect(first.nextPageToken).not.toBe("");
+    const second = await client.listItems({ jobId, pageSize: 2, pageToken: first.nextPageToken });
+    expect(second.items).toHaveLength(1);
+    expect(second.nextPageToken).toBe("");
+    const urls = [...first.items, ...second.items].map((item) => item.url).sort();
+    expect(urls).toEqual([`${site.origin}/`, `${site.origin}/a`, `${site.origin}/b`]);
+    const filtered = await client.listItems({ jobId, query: "HOME" });
+    expect(filtered.items.map((item) => item.title)).toEqual(["home"]);
+
+    const exported = async (format: ExportFormat): Promise<string> => {
+      const chunks: Buffer[] = [];
+      const stream = client.exportItems({ jobId, format });
+      await new Promise<void>((resolve, reject) => {
+        stream.on("data", (m: ExportItemsResponse) => chunks.push(Buffer.from(m.data)));
+        stream.on("end", resolve);
+        stream.on("error", reject);
+      });
+      return Buffer.concat(chunks).toString("utf8");
+    };
+    const json = JSON.parse(await exported(ExportFormat.JSON)) as Array<{ url: string }>;
+    expect(json.map((item) => item.url).sort()).toEqual(urls);
+    const lines = (await exported(ExportFormat.NDJSON)).trim().split("\n");
+    expect(lines.map((line) => (JSON.parse(line) as { url: string }).url).sort()).toEqual(urls);
+    const rows = (await exported(ExportFormat.CSV)).trim().split("\r\n");
+    expect(rows).toHaveLength(4);
+    expect(rows[0]).toContain("url");
+  });
+
+  it.each<[string, () => Promise<unknown>, grpc.status, RegExp]>([
+    ["ListItems of an unknown job", () => client.listItems({ jobId: "nope" }), grpc.status.NOT_FOUND, /job_id/],
+    ["ListItems with a foreign token", () => client.listItems({ jobId: "nope", pageToken: encodePageToken(3) }), grpc.status.INVALID_ARGUMENT, /^page_token: /],
+    ["PauseJob of an unknown job", () => client.pauseJob({ jobId: "nope" }), grpc.status.NOT_FOUND, /job_id/],
+    ["ResumeJob of an unknown job", () => client.resumeJob({ jobId: "nope" }), grpc.status.NOT_FOUND, /job_id/],
+  ])("refuses %s", async (_name, call, code, details) => {
+    await expectStatus(call(), code, details);
+  });
+
+  it.each<[string, ExportFormat, grpc.status]>([
+    ["an unknown job", ExportFormat.JSON, grpc.status.NOT_FOUND],
+    ["an unspecified format", ExportFormat.UNSPECIFIED, grpc.status.INVALID_ARGUMENT],
+  ])("ExportItems refuses %s", async (_name, format, code) => {
+    const stream = client.exportItems({ jobId: "nope", format });
+    const err = await new Promise<grpc.ServiceError>((resolve) => {
+      stream.on("error", resolve);
+      stream.on("data", () => undefined);
+    });
+    expect(err.code).toBe(code);
+  });
+
+  it("pauses a running job and resumes it; pausing an ended job fails", async () => {
+    const { job } = await client.startJob({ crawl: { urls: [`${site.origin}/`], depth: 1 } });
+    const jobId = job?.id ?? "";
+    const paused = await client.pauseJob({ jobId }).then(
+      (r) => r.job,
+      () => undefined,
+    );
+    if (paused !== undefined) {
+      expect(paused.status).toBe(JobStatus.PAUSED);
+      await expectStatus(client.pauseJob({ jobId }), grpc.status.FAILED_PRECONDITION, /not running/);
+      const resumed = await client.resumeJob({ jobId });
+      expect(resumed.job?.status).toBe(JobStatus.RUNNING);
+    }
+    const events = (await collect(client.watchEvents({ jobId }), (all) => all.some(isTerminalEvent))).flatMap((m) =>
+      m.message.case === "event" ? [m.message.value] : [],
+    );
+    expect(events.at(-1)?.kind.case).toBe("completed");
+    if (paused !== undefined) {
+      expect(events.map((e) => e.kind.case)).toContain("paused");
+      expect(events.find((e) => e.kind.case === "resumed")?.kind).toMatchObject({ value: { recovered: false } });
+    }
+    await expectStatus(client.pauseJob({ jobId }), grpc.status.FAILED_PRECONDITION, /not running/);
+    await expectStatus(client.resumeJob({ jobId }), grpc.status.FAILED_PRECONDITION, /not paused/);
+  });
+
 });

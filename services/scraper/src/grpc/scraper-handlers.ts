@@ -10,9 +10,14 @@ import {
   GetJobResponseSchema,
   GetStatsResponseSchema,
   isTerminal,
+  ExportFormat,
+  JobKind,
   JobStatus,
   jobStatusName,
+  ListItemsResponseSchema,
   ListJobsResponseSchema,
+  PauseJobResponseSchema,
+  ResumeJobResponseSchema,
   StartJobResponseSchema,
   type ScraperService,
   type ServiceHandlers,
@@ -22,11 +27,15 @@ import type { CrawlConfig } from "../config.js";
 import type { EventLog } from "../events/event-log.js";
 import { EventWatcher } from "../events/event-watcher.js";
 import type { JobService } from "../jobs/job-service.js";
-import { decodePageToken, encodePageToken } from "./page-token.js";
+import type { Store } from "../store/store.js";
+import { exportEncoding, writeExport } from "./export-items.js";
+import { decodeItemsToken, decodePageToken, encodeItemsToken, encodePageToken } from "./page-token.js";
 import { estimateSeconds, validateCrawlSpec } from "./validate-crawl-spec.js";
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
+export const DEFAULT_ITEMS_PAGE_SIZE = 50;
+export const MAX_ITEMS_PAGE_SIZE = 1000;
 
 const KNOWN_STATUSES = new Set<number>([
   JobStatus.PENDING,
@@ -44,12 +53,22 @@ export interface HandlerDeps {
   logger: Logger;
   /** The open WatchEvents streams, so shutdown can end them. */
   watchers: Set<EventWatcher>;
+  /** Where items (and jobs of earlier runs) are stored; without it ListItems and ExportItems are UNIMPLEMENTED. */
+  store?: Store | undefined;
+  /** Resolves once everything appended so far is committed (StartJob answers after its job is stored). */
+  flush?: (() => Promise<void>) | undefined;
 }
 
 const fail = (code: grpc.status, details: string): grpc.ServerErrorResponse => Object.assign(new Error(details), { code, details });
 
+
+
 export function createScraperHandlers(deps: HandlerDeps): ServiceHandlers<typeof ScraperService> {
   const { jobs, log, logger, watchers } = deps;
+  const internal = (callback: (err: grpc.ServerErrorResponse) => void, err: unknown, what: string): void => {
+    logger.error({ err }, what);
+    callback(fail(grpc.status.INTERNAL, what));
+  };
 
   return {
     startJob: (call, callback) => {
@@ -57,15 +76,106 @@ export function createScraperHandlers(deps: HandlerDeps): ServiceHandlers<typeof
       if (!validation.ok) return callback(fail(grpc.status.INVALID_ARGUMENT, `${validation.field}: ${validation.message}`));
       const measured = jobs.stats().platforms.find((p) => p.platform === validation.crawl.platform);
       const job = jobs.start(validation.crawl);
-      return callback(null, create(StartJobResponseSchema, { job: job.toProto(), estimatedTimeSeconds: estimateSeconds(validation.crawl, measured) }));
+      const started = job.toProto();
+      const reply = (): void => callback(null, create(StartJobResponseSchema, { job: started, estimatedTimeSeconds: estimateSeconds(validation.crawl, measured) }));
+      if (deps.flush === undefined) return reply();
+      deps.flush().then(reply, (err: unknown) => {
+        logger.error({ jobId: job.id, err }, "storing a new job failed");
+        callback(fail(grpc.status.UNAVAILABLE, "the job could not be stored"));
+      });
+      return undefined;
     },
 
     getJob: (call, callback) => {
       const { jobId } = call.request;
       if (jobId === "") return callback(fail(grpc.status.INVALID_ARGUMENT, "job_id: is required"));
-      const job = jobs.get(jobId);
-      if (job === undefined) return callback(fail(grpc.status.NOT_FOUND, `job_id: job ${jobId} not found`));
-      return callback(null, create(GetJobResponseSchema, { job: job.toProto() }));
+      jobs.find(jobId).then(
+        (job) => {
+          if (job === undefined) return callback(fail(grpc.status.NOT_FOUND, `job_id: job ${jobId} not found`));
+          return callback(null, create(GetJobResponseSchema, { job }));
+        },
+        (err: unknown) => internal(callback, err, "reading the job failed"),
+      );
+      return undefined;
+    },
+
+    pauseJob: (call, callback) => {
+      const { jobId } = call.request;
+      if (jobId === "") return callback(fail(grpc.status.INVALID_ARGUMENT, "job_id: is required"));
+      const result = jobs.pause(jobId);
+      if (result.ok) return callback(null, create(PauseJobResponseSchema, { job: result.job.toProto() }));
+      return jobs.find(jobId).then(
+        (job) => {
+          if (job === undefined) return callback(fail(grpc.status.NOT_FOUND, `job_id: job ${jobId} not found`));
+          if (job.kind === JobKind.SCAN) return callback(fail(grpc.status.FAILED_PRECONDITION, `job ${jobId}: scans cannot be paused`));
+          return callback(fail(grpc.status.FAILED_PRECONDITION, `job ${jobId} is not running (${jobStatusName(job.status)})`));
+        },
+        (err: unknown) => internal(callback, err, "reading the job failed"),
+      ) as unknown as undefined;
+    },
+
+    resumeJob: (call, callback) => {
+      const { jobId } = call.request;
+      if (jobId === "") return callback(fail(grpc.status.INVALID_ARGUMENT, "job_id: is required"));
+      const result = jobs.resume(jobId);
+      if (result.ok) return callback(null, create(ResumeJobResponseSchema, { job: result.job.toProto() }));
+      return jobs.find(jobId).then(
+        (job) => {
+          if (job === undefined) return callback(fail(grpc.status.NOT_FOUND, `job_id: job ${jobId} not found`));
+          return callback(fail(grpc.status.FAILED_PRECONDITION, `job ${jobId} is not paused (${jobStatusName(job.status)})`));
+        },
+        (err: unknown) => internal(callback, err, "reading the job failed"),
+      ) as unknown as undefined;
+    },
+
+    listItems: (call, callback) => {
+      const { jobId, pageSize, pageToken, query } = call.request;
+      const { store } = deps;
+      if (jobId === "") return callback(fail(grpc.status.INVALID_ARGUMENT, "job_id: is required"));
+      if (store === undefined) return callback(fail(grpc.status.UNIMPLEMENTED, "this scraper stores no items"));
+      let afterOrdinal: number | undefined;
+      if (pageToken !== "") {
+        afterOrdinal = decodeItemsToken(pageToken);
+        if (afterOrdinal === undefined) return callback(fail(grpc.status.INVALID_ARGUMENT, "page_token: not a token from ListItems"));
+      }
+      const size = Math.min(pageSize || DEFAULT_ITEMS_PAGE_SIZE, MAX_ITEMS_PAGE_SIZE);
+      jobs
+        .find(jobId)
+        .then(async (job) => {
+          if (job === undefined) return callback(fail(grpc.status.NOT_FOUND, `job_id: job ${jobId} not found`));
+          const page = await store.listItems(jobId, { pageSize: size, query, ...(afterOrdinal !== undefined ? { afterOrdinal } : {}) });
+          return callback(
+            null,
+            create(ListItemsResponseSchema, {
+              items: page.items.map((stored) => stored.item),
+              total: page.total,
+              nextPageToken: page.nextAfterOrdinal === undefined ? "" : encodeItemsToken(page.nextAfterOrdinal),
+            }),
+          );
+        })
+        .catch((err: unknown) => internal(callback, err, "reading the items failed"));
+      return undefined;
+    },
+
+    exportItems: (call) => {
+      const { jobId, format } = call.request;
+      const { store } = deps;
+      const refuse = (code: grpc.status, details: string): void => void call.emit("error", fail(code, details));
+      if (jobId === "") return refuse(grpc.status.INVALID_ARGUMENT, "job_id: is required");
+      const encoding = format === ExportFormat.UNSPECIFIED ? undefined : exportEncoding(format);
+      if (encoding === undefined) return refuse(grpc.status.INVALID_ARGUMENT, "format: must be JSON, NDJSON or CSV");
+      if (store === undefined) return refuse(grpc.status.UNIMPLEMENTED, "this scraper stores no items");
+      jobs
+        .find(jobId)
+        .then(async (job) => {
+          if (job === undefined) return refuse(grpc.status.NOT_FOUND, `job_id: job ${jobId} not found`);
+          return writeExport(call, store.iterateItems(jobId), encoding);
+        })
+        .catch((err: unknown) => {
+          logger.error({ jobId, err }, "exporting items failed");
+          refuse(grpc.status.INTERNAL, "exporting the items failed");
+        });
+      return undefined;
     },
 
     listJobs: (call, callback) => {
@@ -77,21 +187,36 @@ export function createScraperHandlers(deps: HandlerDeps): ServiceHandlers<typeof
         beforeOrdinal = decodePageToken(pageToken);
         if (beforeOrdinal === undefined) return callback(fail(grpc.status.INVALID_ARGUMENT, "page_token: not a token from ListJobs"));
       }
-      const page = jobs.list({ statuses, pageSize: Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), beforeOrdinal });
-      return callback(
-        null,
-        create(ListJobsResponseSchema, {
-          jobs: page.jobs.map((job) => job.toProto()),
-          nextPageToken: page.nextBeforeOrdinal === undefined ? "" : encodePageToken(page.nextBeforeOrdinal),
-        }),
+      jobs.listAll({ statuses, pageSize: Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), beforeOrdinal }).then(
+        (page) =>
+          callback(
+            null,
+            create(ListJobsResponseSchema, {
+              jobs: page.jobs,
+              nextPageToken: page.nextBeforeOrdinal === undefined ? "" : encodePageToken(page.nextBeforeOrdinal),
+            }),
+          ),
+        (err: unknown) => internal(callback, err, "listing the jobs failed"),
       );
+      return undefined;
     },
 
     cancelJob: (call, callback) => {
       const { jobId, reason } = call.request;
       if (jobId === "") return callback(fail(grpc.status.INVALID_ARGUMENT, "job_id: is required"));
       const job = jobs.get(jobId);
-      if (job === undefined) return callback(fail(grpc.status.NOT_FOUND, `job_id: job ${jobId} not found`));
+      if (job === undefined) {
+        jobs.find(jobId).then(
+          (stored) =>
+            callback(
+              stored === undefined
+                ? fail(grpc.status.NOT_FOUND, `job_id: job ${jobId} not found`)
+                : fail(grpc.status.FAILED_PRECONDITION, `job ${jobId} has already ended (${jobStatusName(stored.status)})`),
+            ),
+          (err: unknown) => internal(callback, err, "reading the job failed"),
+        );
+        return undefined;
+      }
       if (isTerminal(job.status)) {
         return callback(fail(grpc.status.FAILED_PRECONDITION, `job ${jobId} has already ended (${jobStatusName(job.status)})`));
       }

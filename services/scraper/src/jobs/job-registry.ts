@@ -58,7 +58,8 @@ export class JobRegistry {
   }
 
   add(job: JobState): void {
-    if (job.ordinal !== this.ordered.length) throw new RangeError(`job ordinal ${job.ordinal} is out of order`);
+    const last = this.ordered.at(-1);
+    if (job.ordinal < 0 || (last !== undefined && job.ordinal <= last.ordinal)) throw new RangeError(`job ordinal ${job.ordinal} is out of order`);
     this.byId.set(job.id, job);
     this.ordered.push(job);
     if (!this.platforms.has(job.platform)) {
@@ -109,6 +110,22 @@ export class JobRegistry {
 
   get size(): number {
     return this.ordered.length;
+  }
+
+  /** Starts the platform totals from stored ones (a restart): pages processed from now on add to them. */
+  seed(stats: readonly PlatformStats[]): void {
+    for (const s of stats) {
+      this.platforms.set(s.platform, {
+        items: Number(s.totalItems),
+        successCount: Number(s.successCount),
+        errorCount: Number(s.errorCount),
+        processingMsTotal: Number(s.processingMsTotal),
+        retries: Number(s.retries),
+        bytes: Number(s.bytes),
+        errorsByKind: new Map(Object.entries(s.errorsByKind).map(([k, v]) => [k, Number(v)])),
+        skipped: new Map(Object.entries(s.skipped).map(([k, v]) => [k, Number(v)])),
+      });
+    }
   }
 
   /** Adds one processed page to its platform's totals. */

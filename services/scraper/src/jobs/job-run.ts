@@ -12,7 +12,9 @@ import {
   JobCancelledSchema,
   JobCompletedSchema,
   JobFailedSchema,
+  JobPausedSchema,
   JobProgressSchema,
+  JobResumedSchema,
   JobStartedSchema,
   JobStatus,
   PageErrorKind,
@@ -28,12 +30,14 @@ import type { Logger } from "pino";
 import type { CrawlConfig } from "../config.js";
 import { AddressPolicy } from "../crawl/address-policy.js";
 import { errorKey, PageTimeHistogram, SKIP_REASONS } from "../crawl/crawl-stats.js";
-import { crawl, type PageResult, type PageSkip } from "../crawl/crawler.js";
+import { crawl, PauseGate, type PageResult, type PageSkip, type ResumeFrontier } from "../crawl/crawler.js";
 import { createGuardedAgent } from "../crawl/guarded-agent.js";
 import { dedupeKey } from "../crawl/normalize-url.js";
 import type { TokenBucket } from "../crawl/token-bucket.js";
 import type { EventLog, JobEventKind } from "../events/event-log.js";
 import { buildItem } from "../extract/build-item.js";
+import { NearDuplicateIndex } from "../extract/near-duplicates.js";
+import type { FrontierEntry, PageWrite, StoredFrontier, StoredJob } from "../store/store.js";
 import type { JobRegistry } from "./job-registry.js";
 import type { JobState } from "./job-state.js";
 import { ProgressThrottle } from "./progress-throttle.js";
@@ -52,12 +56,34 @@ export interface RunContext {
   rateLimiter?: TokenBucket | undefined;
   progressIntervalMs: number;
   logger: Logger;
+  /**
+   * Where pages and job rows are staged beside their events (the
+   * PersistentEventLog); absent, the job lives in memory only.
+   */
+  persist?: JobPersistence | undefined;
+}
+
+/** Stages writes to commit in the same transaction as the events appended in the same synchronous step. */
+export interface JobPersistence {
+  stagePage(write: PageWrite): void;
+  stageJob(record: StoredJob): void;
+}
+
+/** What a job resumed after a restart continues from. */
+export interface RecoveredFrontier {
+  frontier: StoredFrontier;
+  /** Every URL the job accepted or saw. */
+  seen: Iterable<string>;
+  /** Embeddings of the job's stored items, in scrape order (extract_embeddings jobs). */
+  embeddings?: Iterable<{ id: string; embedding: number[] }>;
 }
 
 /** Abort reason of a CancelJob. */
 class CancelRequest {
   constructor(readonly reason: string) {}
 }
+/** Abort reason of a shutdown: the job stops where it is and stays unfinished in the store. */
+class StopRequest {}
 /** Abort reason when the job's max_duration_ms runs out. */
 class DurationLimit {
   constructor(readonly limitMs: number) {}
@@ -86,6 +112,13 @@ export class JobRun {
   private readonly pageTimes = new PageTimeHistogram();
   private lastItem: Item | undefined;
   private finished: Promise<void> | undefined;
+  private readonly gate = new PauseGate();
+  private readonly nearDuplicates: NearDuplicateIndex | undefined;
+  private resumeFrom: ResumeFrontier | undefined;
+  /** What is left of max_duration_ms; the clock runs only while the job is running. */
+  private remainingMs: number;
+  private clockStartedAt = 0;
+  private durationTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly job: JobState,
@@ -93,6 +126,8 @@ export class JobRun {
   ) {
     this.tasks = job.spec.urls.map((url, i) => ({ id: `${job.id}-t${i + 1}`, url, pages: 0, items: 0, errors: 0, started: false, failure: undefined }));
     this.throttle = new ProgressThrottle(ctx.progressIntervalMs, () => this.emitProgress());
+    this.nearDuplicates = job.spec.extractEmbeddings ? new NearDuplicateIndex() : undefined;
+    this.remainingMs = job.spec.maxDurationMs;
     // Every page in flight listens on the job's signal while it fetches and while it waits
     // (host scheduler, retry backoff, robots.txt); that is expected, not a leak.
     setMaxListeners(4 * job.spec.concurrency + 8, this.controller.signal);
@@ -107,10 +142,90 @@ export class JobRun {
     job.status = JobStatus.RUNNING;
     job.startedAt = new Date();
     this.emit({ case: "started", value: create(JobStartedSchema, { job: job.toProto() }) });
-    job.counters.pagesTotal = Math.min(new Set(job.startUrls.map(dedupeKey)).size, job.spec.maxPages);
+    const accepted: FrontierEntry[] = [];
+    const keys = new Set<string>();
+    job.startUrls.forEach((url, task) => {
+      const key = dedupeKey(url);
+      if (keys.has(key) || accepted.length >= job.spec.maxPages) return;
+      keys.add(key);
+      accepted.push({ url, depth: 0, task });
+    });
+    job.counters.pagesTotal = accepted.length;
     for (const task of this.tasks) this.emit({ case: "taskStarted", value: create(TaskStartedSchema, { taskId: task.id, url: task.url }) });
+    this.ctx.persist?.stagePage({ jobId: job.id, discovered: accepted });
     this.ctx.logger.info({ jobId: job.id, platform: job.platform, tasks: this.tasks.length }, "job started");
     this.finished = this.run();
+  }
+
+  /**
+   * Continues a stored job after a restart from its stored frontier. A
+   * running job emits JobResumed{recovered}; a paused one stays paused
+   * (silently) until {@link resume}.
+   */
+  recover(recovered: RecoveredFrontier): void {
+    const { job } = this;
+    const { queued } = recovered.frontier;
+    for (const [i, task] of this.tasks.entries()) task.started = !queued.some((entry) => entry.depth === 0 && entry.task === i);
+    if (this.nearDuplicates !== undefined) {
+      for (const { id, embedding } of recovered.embeddings ?? []) if (embedding.length > 0) this.nearDuplicates.add(id, embedding);
+    }
+    this.resumeFrom = { queued, seen: recovered.seen, accepted: job.counters.pagesTotal };
+    job.startedAt ??= new Date();
+    if (job.status === JobStatus.PAUSED) {
+      this.gate.pause();
+    } else {
+      job.status = JobStatus.RUNNING;
+      this.emit({ case: "resumed", value: create(JobResumedSchema, { counters: job.countersProto(), recovered: true }) });
+    }
+    this.ctx.logger.info({ jobId: job.id, queued: queued.length, status: JobStatus[job.status] }, "job recovered");
+    this.finished = this.run();
+  }
+
+  /** Stops taking URLs from the frontier (pages in flight finish and count); false unless running. */
+  pause(): boolean {
+    const { job } = this;
+    if (job.status !== JobStatus.RUNNING || this.controller.signal.aborted) return false;
+    job.status = JobStatus.PAUSED;
+    this.gate.pause();
+    this.stopClock();
+    this.emit({ case: "paused", value: create(JobPausedSchema, { counters: job.countersProto() }) });
+    this.ctx.logger.info({ jobId: job.id }, "job paused");
+    return true;
+  }
+
+  /** Continues a paused job; false unless paused. */
+  resume(): boolean {
+    const { job } = this;
+    if (job.status !== JobStatus.PAUSED || this.controller.signal.aborted) return false;
+    job.status = JobStatus.RUNNING;
+    this.emit({ case: "resumed", value: create(JobResumedSchema, { counters: job.countersProto(), recovered: false }) });
+    this.startClock();
+    this.gate.resume();
+    this.ctx.logger.info({ jobId: job.id }, "job resumed");
+    return true;
+  }
+
+  /**
+   * Shutdown: aborts the fetches in flight (not counted, their URLs stay
+   * queued in the store) and stops without a terminal event; the job stays
+   * unfinished and continues on the next start.
+   */
+  stop(): Promise<void> {
+    if (!this.controller.signal.aborted) this.controller.abort(new StopRequest());
+    return this.done;
+  }
+
+  private startClock(): void {
+    if (this.durationTimer !== undefined) return;
+    this.clockStartedAt = performance.now();
+    this.durationTimer = setTimeout(() => this.controller.abort(new DurationLimit(this.job.spec.maxDurationMs)), Math.max(0, this.remainingMs));
+  }
+
+  private stopClock(): void {
+    if (this.durationTimer === undefined) return;
+    clearTimeout(this.durationTimer);
+    this.durationTimer = undefined;
+    this.remainingMs -= performance.now() - this.clockStartedAt;
   }
 
   /** Resolves once the terminal event has been emitted. */
@@ -129,7 +244,7 @@ export class JobRun {
     const { spec } = job;
     const { crawl: config } = this.ctx;
     const agent = createGuardedAgent({ policy: new AddressPolicy(config.allowAddresses), connections: spec.concurrency, connectTimeoutMs: spec.requestTimeoutMs });
-    const durationTimer = setTimeout(() => this.controller.abort(new DurationLimit(spec.maxDurationMs)), spec.maxDurationMs);
+    if (job.status === JobStatus.RUNNING) this.startClock();
     let crashed: unknown;
     try {
       await crawl(
@@ -148,6 +263,9 @@ export class JobRun {
           perHostDelayMs: spec.perHostDelayMs ?? config.perHostDelayMs,
           rateLimiter: this.ctx.rateLimiter,
           retry: { maxRetries: spec.maxRetries ?? config.maxRetries, baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
+          extractEmbeddings: spec.extractEmbeddings,
+          pause: this.gate,
+          ...(this.resumeFrom !== undefined ? { resume: this.resumeFrom } : {}),
         },
         { page: (page) => this.onPage(page), skip: (skip) => this.onSkip(skip) },
       );
@@ -155,10 +273,14 @@ export class JobRun {
       crashed = err;
       this.ctx.logger.error({ jobId: job.id, err }, "job crashed");
     } finally {
-      clearTimeout(durationTimer);
+      this.stopClock();
       this.throttle.stop();
     }
-    this.finish(crashed);
+    if (this.controller.signal.reason instanceof StopRequest && crashed === undefined) {
+      this.ctx.logger.info({ jobId: job.id, pagesDone: job.counters.pagesDone }, "job stopped for shutdown");
+    } else {
+      this.finish(crashed);
+    }
     await agent.destroy().catch((err: unknown) => this.ctx.logger.warn({ jobId: job.id, err }, "closing the job's connections failed"));
   }
 
@@ -182,7 +304,11 @@ export class JobRun {
       c.successCount++;
       c.items++;
       task.items++;
-      const item = buildItem({ platform: job.platform, url: page.finalUrl, depth: page.depth, extract: page.extract });
+      const item = buildItem(
+        { platform: job.platform, url: page.finalUrl, depth: page.depth, extract: page.extract },
+        { embeddings: job.spec.extractEmbeddings, ...(this.nearDuplicates !== undefined ? { nearDuplicates: this.nearDuplicates } : {}) },
+      );
+      if (item.nearDuplicateOf !== undefined && item.nearDuplicateOf !== "") c.nearDuplicates++;
       this.lastItem = item;
       this.emit({
         case: "itemScraped",
@@ -195,6 +321,7 @@ export class JobRun {
           counters: job.countersProto(),
         }),
       });
+      this.stagePage(page, item);
     } else {
       c.errorCount++;
       task.errors++;
@@ -211,8 +338,17 @@ export class JobRun {
           counters: job.countersProto(),
         }),
       });
+      this.stagePage(page, undefined);
     }
     this.throttle.pageDone();
+  }
+
+  /** The page's frontier and item writes, staged in the same step as its event (one transaction). */
+  private stagePage(page: PageResult, item: Item | undefined): void {
+    const write: PageWrite = { jobId: this.job.id, doneUrl: page.url, discovered: page.discovered };
+    if (page.finalUrl !== page.url) write.seen = [page.finalUrl];
+    if (item !== undefined) write.item = item;
+    this.ctx.persist?.stagePage(write);
   }
 
   /** Counts a URL the crawl leaves alone; robots.txt refusals are also PageSkipped events. */
@@ -224,13 +360,17 @@ export class JobRun {
     else delete c.skipped[skip.reason];
     c.pagesTotal = skip.accepted;
     this.ctx.registry.recordSkip(job.platform, skip.reason, skip.count);
-    if (skip.reason !== "robots") return;
+    if (skip.reason !== "robots") {
+      this.ctx.persist?.stageJob({ ordinal: job.ordinal, job: job.toProto() });
+      return;
+    }
     const task = this.tasks[skip.task] as Task;
     if (skip.depth === 0) {
       task.started = true;
       task.failure = skip.detail;
     }
     this.emit({ case: "pageSkipped", value: create(PageSkippedSchema, { url: skip.url, reason: SKIP_REASONS.robots, counters: job.countersProto() }) });
+    if (skip.released === true) this.ctx.persist?.stagePage({ jobId: job.id, doneUrl: skip.url });
   }
 
   private finish(crashed: unknown): void {
@@ -293,6 +433,8 @@ export class JobRun {
   }
 
   private emit(kind: JobEventKind): void {
-    this.job.lastSeq = this.ctx.log.append(this.job.id, kind).seq;
+    const { job } = this;
+    job.lastSeq = this.ctx.log.append(job.id, kind).seq;
+    this.ctx.persist?.stageJob({ ordinal: job.ordinal, job: job.toProto() });
   }
 }

@@ -3,13 +3,15 @@
  * them. The single owner of the job registry and of the runs in progress.
  */
 import { randomUUID } from "node:crypto";
-import { isTerminal, type CrawlSpec, type Platform, type PlatformStats } from "@trawl/proto";
+import { isTerminal, JobStatus, type CrawlSpec, type Job, type Platform, type PlatformStats } from "@trawl/proto";
 import type { Logger } from "pino";
 import { TokenBucket } from "../crawl/token-bucket.js";
 import type { EventLog } from "../events/event-log.js";
 import type { StateSnapshot } from "../events/event-watcher.js";
 import { JobRegistry, type ListPage, type ListQuery } from "./job-registry.js";
-import { JobRun, type RunCrawlConfig } from "./job-run.js";
+import { normalizeUrl } from "../crawl/normalize-url.js";
+import type { Store } from "../store/store.js";
+import { JobRun, type JobPersistence, type RunCrawlConfig } from "./job-run.js";
 import { JobState } from "./job-state.js";
 
 /** A validated crawl request, every limit resolved. */
@@ -25,7 +27,14 @@ export interface JobServiceOptions {
   crawl: RunCrawlConfig & { globalRatePerSec: number };
   progressIntervalMs: number;
   logger: Logger;
+  /** The store behind the log: jobs ended or created before this process are read from it. */
+  store?: Store | undefined;
+  /** Stages pages and job rows with their events (the PersistentEventLog over `store`). */
+  persist?: JobPersistence | undefined;
 }
+
+/** What PauseJob / ResumeJob made of a request. */
+export type JobControl = { ok: true; job: JobState } | { ok: false; reason: "not_found" | "not_running" | "not_paused" };
 
 export interface JobStats {
   platforms: PlatformStats[];
@@ -39,25 +48,109 @@ export class JobService {
   /** CRAWL_GLOBAL_RATE_PER_SEC, shared by every job of the process. */
   private readonly rateLimiter: TokenBucket | undefined;
 
+  /** The ordinal the next job gets (after the stored ones once {@link recover} has run). */
+  private nextOrdinal = 0;
+
   constructor(private readonly options: JobServiceOptions) {
     this.rateLimiter = options.crawl.globalRatePerSec > 0 ? new TokenBucket(options.crawl.globalRatePerSec) : undefined;
   }
 
   /** Registers the job and starts it; its JobStarted and TaskStarted events are in the log on return. */
   start(crawl: ResolvedCrawl): JobState {
-    const job = new JobState(randomUUID(), this.registry.nextOrdinal, crawl.platform, crawl.spec, crawl.startUrls);
+    const job = new JobState(randomUUID(), this.nextOrdinal++, crawl.platform, crawl.spec, crawl.startUrls);
     this.registry.add(job);
+    const run = this.track(job);
+    run.start();
+    return job;
+  }
+
+  /**
+   * After a restart: seeds the platform statistics from the store and
+   * resumes every unfinished stored job from its stored frontier (a paused
+   * job is loaded paused). Call once, before any job is started.
+   */
+  async recover(): Promise<number> {
+    const { store, logger } = this.options;
+    if (store === undefined) return 0;
+    const [nextOrdinal, stats, unfinished] = await Promise.all([store.nextJobOrdinal(), store.platformStats(), store.unfinishedJobs()]);
+    this.nextOrdinal = Math.max(this.nextOrdinal, nextOrdinal);
+    this.registry.seed(stats);
+    let recovered = 0;
+    for (const { ordinal, job: stored } of unfinished) {
+      if (stored.spec === undefined) {
+        logger.warn({ jobId: stored.id }, "stored job has no crawl spec; left as it is");
+        continue;
+      }
+      const startUrls = stored.spec.urls.map((url) => normalizeUrl(url) ?? url);
+      const job = JobState.fromProto(stored, ordinal, startUrls);
+      const [frontier, seen] = await Promise.all([store.loadFrontier(job.id), store.seenUrls(job.id)]);
+      const embeddings: { id: string; embedding: number[] }[] = [];
+      if (job.spec.extractEmbeddings) for await (const item of store.iterateItems(job.id)) embeddings.push({ id: item.id, embedding: item.embedding });
+      this.registry.add(job);
+      this.track(job).recover({ frontier, seen, embeddings });
+      recovered++;
+    }
+    return recovered;
+  }
+
+  private track(job: JobState): JobRun {
     const run = new JobRun(job, { ...this.options, registry: this.registry, rateLimiter: this.rateLimiter });
     this.runs.set(job.id, run);
-    run.start();
-    void run.done
+    void Promise.resolve()
+      .then(() => run.done)
       .catch((err: unknown) => this.options.logger.error({ jobId: job.id, err }, "job run failed"))
       .finally(() => this.runs.delete(job.id));
-    return job;
+    return run;
   }
 
   get(id: string): JobState | undefined {
     return this.registry.get(id);
+  }
+
+  /** A job of this process, else a stored one. */
+  async find(id: string): Promise<Job | undefined> {
+    const live = this.registry.get(id);
+    if (live !== undefined) return live.toProto();
+    return (await this.options.store?.getJob(id))?.job;
+  }
+
+  /** Like {@link list}, from the store when there is one (live jobs as they are now). */
+  async listAll(query: ListQuery): Promise<{ jobs: Job[]; nextBeforeOrdinal?: number }> {
+    const { store } = this.options;
+    if (store === undefined) {
+      const page = this.list(query);
+      return { jobs: page.jobs.map((job) => job.toProto()), ...(page.nextBeforeOrdinal !== undefined ? { nextBeforeOrdinal: page.nextBeforeOrdinal } : {}) };
+    }
+    const page = await store.listJobs({
+      statuses: query.statuses,
+      limit: query.pageSize,
+      ...(query.beforeOrdinal !== undefined ? { beforeOrdinal: query.beforeOrdinal } : {}),
+    });
+    const jobs = page.jobs.map(({ job }) => this.registry.get(job.id)?.toProto() ?? job);
+    return { jobs, ...(page.nextBeforeOrdinal !== undefined ? { nextBeforeOrdinal: page.nextBeforeOrdinal } : {}) };
+  }
+
+  /** PauseJob: only a running crawl pauses. */
+  pause(id: string): JobControl {
+    const job = this.registry.get(id);
+    const run = this.runs.get(id);
+    if (job === undefined) return { ok: false, reason: "not_found" };
+    if (run === undefined || !run.pause()) return { ok: false, reason: "not_running" };
+    return { ok: true, job };
+  }
+
+  /** ResumeJob: only a paused job resumes. */
+  resume(id: string): JobControl {
+    const job = this.registry.get(id);
+    const run = this.runs.get(id);
+    if (job === undefined) return { ok: false, reason: "not_found" };
+    if (run === undefined || job.status !== JobStatus.PAUSED || !run.resume()) return { ok: false, reason: "not_paused" };
+    return { ok: true, job };
+  }
+
+  /** Shutdown: stops every job where it is (no terminal event; they continue on the next start). */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.runs.values()].map((run) => run.stop()));
   }
 
   list(query: ListQuery): ListPage {

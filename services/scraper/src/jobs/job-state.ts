@@ -4,7 +4,7 @@
  * kept in the log never change after they are appended.
  */
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { JobCountersSchema, JobKind, JobSchema, JobStatus, type CrawlSpec, type Job, type JobCounters, type Platform } from "@trawl/proto";
 
 export interface Counters {
@@ -23,11 +23,13 @@ export interface Counters {
   errorsByKind: Record<string, number>;
   /** 95th percentile of page processing time. */
   p95PageMs: number;
+  /** Items flagged as near-duplicates of an earlier item of the job. */
+  nearDuplicates: number;
 }
 
 export class JobState {
   status: JobStatus = JobStatus.PENDING;
-  readonly createdAt = new Date();
+  createdAt = new Date();
   startedAt: Date | undefined;
   finishedAt: Date | undefined;
   /** Why the job failed or was cancelled. */
@@ -45,6 +47,7 @@ export class JobState {
     skipped: {},
     errorsByKind: {},
     p95PageMs: 0,
+    nearDuplicates: 0,
   };
 
   constructor(
@@ -72,7 +75,39 @@ export class JobState {
       skipped: { ...c.skipped },
       errorsByKind: { ...c.errorsByKind },
       p95PageMs: c.p95PageMs,
+      nearDuplicates: c.nearDuplicates,
     });
+  }
+
+  /** The state of a stored job (a job resumed after a restart). */
+  static fromProto(job: Job, ordinal: number, startUrls: string[]): JobState {
+    const spec = job.spec;
+    if (spec === undefined) throw new TypeError(`job ${job.id} is not a crawl`);
+    const state = new JobState(job.id, ordinal, job.platform, spec, startUrls);
+    state.status = job.status;
+    if (job.createdAt !== undefined) state.createdAt = timestampDate(job.createdAt);
+    if (job.startedAt !== undefined) state.startedAt = timestampDate(job.startedAt);
+    if (job.finishedAt !== undefined) state.finishedAt = timestampDate(job.finishedAt);
+    state.error = job.error;
+    state.lastSeq = job.lastSeq;
+    const c = job.counters;
+    if (c !== undefined) {
+      Object.assign(state.counters, {
+        pagesDone: c.pagesDone,
+        pagesTotal: c.pagesTotal,
+        successCount: c.successCount,
+        errorCount: c.errorCount,
+        items: c.items,
+        bytes: Number(c.bytes),
+        processingMsTotal: Number(c.processingMsTotal),
+        retries: c.retries,
+        skipped: { ...c.skipped },
+        errorsByKind: { ...c.errorsByKind },
+        p95PageMs: c.p95PageMs,
+        nearDuplicates: c.nearDuplicates,
+      });
+    }
+    return state;
   }
 
   toProto(): Job {

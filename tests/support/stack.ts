@@ -4,6 +4,9 @@
  * plus the fixture site they crawl. Ports come from the services' own
  * "listening" log lines, exactly as the process contract describes.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type FixtureSite, type FixtureSiteOptions, startFixtureSite } from "../fixture/site.js";
 import { GATEWAY_MAIN, SCRAPER_MAIN, type ServiceProcess, startService } from "./processes.js";
 
@@ -45,13 +48,27 @@ export const DEFAULT_GATEWAY_ENV: Readonly<Record<string, string>> = {
   GATEWAY_PORT: "0",
 };
 
+/**
+ * Starts a scraper. Unless `env` names a DATA_DIR (as the resume tests do, to
+ * restart on the same data), it gets a fresh one of its own, removed when the
+ * process exits: a scraper resumes every unfinished job it finds in its
+ * database, so suites must never share one.
+ */
 export async function startScraper(env: Record<string, string> = {}): Promise<ScraperProcess> {
-  const service = await startService({
-    name: "scraper",
-    main: SCRAPER_MAIN,
-    env: { ...DEFAULT_SCRAPER_ENV, ...env },
-    isListening: (json) => json.msg === "scraper listening" && typeof json.address === "string",
-  });
+  const ownDataDir = env.DATA_DIR === undefined ? mkdtempSync(join(tmpdir(), "trawl-scraper-")) : undefined;
+  let service: ServiceProcess;
+  try {
+    service = await startService({
+      name: "scraper",
+      main: SCRAPER_MAIN,
+      env: { ...DEFAULT_SCRAPER_ENV, ...(ownDataDir === undefined ? {} : { DATA_DIR: ownDataDir }), ...env },
+      isListening: (json) => json.msg === "scraper listening" && typeof json.address === "string",
+    });
+  } catch (error) {
+    if (ownDataDir !== undefined) rmSync(ownDataDir, { recursive: true, force: true });
+    throw error;
+  }
+  if (ownDataDir !== undefined) void service.exited.then(() => rmSync(ownDataDir, { recursive: true, force: true }));
   return Object.assign(service, { address: String(service.listening.address) });
 }
 

@@ -142,7 +142,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     ).catch((error: unknown) => {
       throw fromScraperError(error);
     });
-    res.json({ jobs: jobs.map(({ job, address }) => jobJson(job, address)) });
+    res.json({ jobs: jobs.map(({ job, address }) => jobJson(job, address, now())) });
   });
 
   app.get("/api/jobs/:id", async (req, res) => {
@@ -150,7 +150,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
       throw fromScraperError(error, { field: "id" });
     });
     if (found === undefined) throw notFound("id", `Unknown job: ${req.params.id}`);
-    res.json(jobJson(found.job, found.address));
+    res.json(jobJson(found.job, found.address, now()));
   });
 
   app.post("/api/jobs/:id/cancel", async (req, res) => {
@@ -159,7 +159,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
       throw fromScraperError(error, { field: "id" });
     });
     logger.info({ jobId: req.params.id }, "job cancel requested");
-    res.json(jobJson(cancelled.job, cancelled.address));
+    res.json(jobJson(cancelled.job, cancelled.address, now()));
   });
 
   for (const action of ["pause", "resume"] as const) {
@@ -169,7 +169,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
         throw fromScraperError(error, { field: "id" });
       });
       logger.info({ jobId: req.params.id }, `job ${action} requested`);
-      res.json(jobJson(changed.job, changed.address));
+      res.json(jobJson(changed.job, changed.address, now()));
     });
   }
 

@@ -34,13 +34,25 @@ export interface JobJson {
     near_duplicates: number;
     files: number;
     total_size: number;
+    /** Mean processing time (fetch + parse) of the pages done. */
+    avg_page_ms: number;
+    /** Pages done per second of the job's elapsed time. */
+    pages_per_second: number;
   };
+  elapsed_seconds: number;
   last_seq: number;
   scraper: string;
 }
 
-export function jobJson(job: Job, scraperAddress: string): JobJson {
+/**
+ * `nowMs` ends the elapsed time of a job that is still running; rates are
+ * derived from the job's own counters and times, never estimated.
+ */
+export function jobJson(job: Job, scraperAddress: string, nowMs: number): JobJson {
   const counters = job.counters;
+  const pagesDone = counters?.pagesDone ?? 0;
+  const startedMs = timestampMs(job.startedAt);
+  const elapsedMs = startedMs === undefined ? 0 : Math.max(0, (timestampMs(job.finishedAt) ?? nowMs) - startedMs);
   return {
     job_id: job.id,
     kind: job.kind === JobKind.SCAN ? "scan" : "crawl",
@@ -69,10 +81,18 @@ export function jobJson(job: Job, scraperAddress: string): JobJson {
       near_duplicates: counters?.nearDuplicates ?? 0,
       files: counters?.files ?? 0,
       total_size: Number(counters?.totalSize ?? 0n),
+      avg_page_ms: pagesDone === 0 ? 0 : round(Number(counters?.processingMsTotal ?? 0n) / pagesDone, 1),
+      pages_per_second: elapsedMs === 0 ? 0 : round(pagesDone / (elapsedMs / 1000), 2),
     },
+    elapsed_seconds: round(elapsedMs / 1000, 2),
     last_seq: Number(job.lastSeq),
     scraper: scraperAddress,
   };
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
 }
 
 function iso(timestamp: Parameters<typeof timestampMs>[0]): string | null {

@@ -6,9 +6,11 @@
  * are the site's truth, and a client watching through the gateway sees the
  * job continue to its job_complete with counts that never go backwards.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { type FixtureSite, startFixtureSite } from "../fixture/site.js";
 import { getJson } from "../support/http.js";
@@ -28,13 +30,43 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function boot(): Promise<{ site: FixtureSite; env: Record<string, string>; scraper: ScraperProcess; gateway: GatewayProcess; client: RecordingClient }> {
+const DATABASE_URL = process.env.TRAWL_TEST_DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/test";
+
+/** The storage of the scraper under test: where its data survives the restart. */
+const backends = {
+  /** SQLite in a fresh data directory (the default). */
+  sqlite: async (): Promise<Record<string, string>> => {
+    const dataDir = mkdtempSync(join(tmpdir(), "trawl-resume-"));
+    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    return { DATA_DIR: dataDir };
+  },
+  /** PostgreSQL (DATABASE_URL) in a throwaway schema of the test database; the data dir stays empty. */
+  postgres: async (): Promise<Record<string, string>> => {
+    const schema = `trawl_e2e_${randomBytes(6).toString("hex")}`;
+    const admin = new pg.Client({ connectionString: DATABASE_URL });
+    await admin.connect().catch((error: unknown) => {
+      throw new Error(`PostgreSQL is not reachable at ${new URL(DATABASE_URL).host}; this suite needs it (set TRAWL_TEST_DATABASE_URL)`, { cause: error });
+    });
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    cleanups.push(async () => {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    });
+    const url = new URL(DATABASE_URL);
+    url.searchParams.set("options", `-c search_path=${schema}`);
+    const dataDir = mkdtempSync(join(tmpdir(), "trawl-resume-pg-"));
+    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    return { DATABASE_URL: url.toString(), DATA_DIR: dataDir };
+  },
+};
+
+async function boot(
+  backend: keyof typeof backends,
+): Promise<{ site: FixtureSite; env: Record<string, string>; scraper: ScraperProcess; gateway: GatewayProcess; client: RecordingClient }> {
   // 30 ms a page, four at a time: a crawl of the 404-page site lasts long enough to interrupt.
   const site = await startFixtureSite({ pageLatencyMs: 30 });
   cleanups.push(() => site.close());
-  const dataDir = mkdtempSync(join(tmpdir(), "trawl-resume-"));
-  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-  const env = { DATA_DIR: dataDir, CRAWL_CONCURRENCY: "4" };
+  const env = { ...(await backends[backend]()), CRAWL_CONCURRENCY: "4" };
   const scraper = await startScraper(env);
   const gateway = await startGateway([scraper.address]);
   cleanups.push(() => gateway.stop());
@@ -61,11 +93,12 @@ async function allItems(gateway: GatewayProcess, jobId: string): Promise<ItemsPa
 }
 
 describe.each([
-  { how: "SIGKILL", stop: (scraper: ScraperProcess) => scraper.kill() },
-  { how: "SIGTERM", stop: (scraper: ScraperProcess) => scraper.stop() },
-])("a scraper stopped with $how mid-crawl", ({ stop }) => {
+  { how: "SIGKILL", backend: "sqlite" as const, stop: (scraper: ScraperProcess) => scraper.kill() },
+  { how: "SIGTERM", backend: "sqlite" as const, stop: (scraper: ScraperProcess) => scraper.stop() },
+  { how: "SIGKILL", backend: "postgres" as const, stop: (scraper: ScraperProcess) => scraper.kill() },
+])("a scraper on $backend stopped with $how mid-crawl", ({ backend, stop }) => {
   it("resumes the job from its stored frontier and finishes it with every page stored exactly once", async () => {
-    const { site, env, scraper, gateway, client } = await boot();
+    const { site, env, scraper, gateway, client } = await boot(backend);
     const plan = { path: "/", depth: 10, platform: "web" as const };
     const truth = truthFor(site, plan);
     const { job_id: jobId } = await startScrape(gateway, site, plan);

@@ -111,6 +111,7 @@ export function createScraperServer(config: ScraperConfig, logger: Logger = pino
     log,
     persist: log,
     crawl: config.crawl,
+    scan: config.scan,
     progressIntervalMs: config.progressIntervalMs,
     logger,
     get store() {
@@ -132,6 +133,7 @@ export function createScraperServer(config: ScraperConfig, logger: Logger = pino
         return storeRef.current;
       },
       flush: () => log.target?.flush() ?? Promise.resolve(),
+      scan: config.scan,
     }),
   );
   const standard = addStandardServices(server);

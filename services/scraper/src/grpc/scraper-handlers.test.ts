@@ -13,7 +13,7 @@ import {
   type ServiceClient,
   type WatchEventsResponse,
 } from "@trawl/proto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../config.js";
 import { createScraperServer, type ScraperServer } from "../server.js";
 import { htmlPages, linkPage, startSite, type Site } from "../test-support/http-site.js";
@@ -78,7 +78,7 @@ describe("ScraperService over a real grpc-js server", () => {
 
   describe("StartJob validation", () => {
     it.each<[string, Record<string, unknown>, string]>([
-      ["a missing crawl spec", {}, "crawl: is required"],
+      ["a missing crawl spec", {}, "crawl: one of crawl or scan is required"],
       ["no URLs", { crawl: { urls: [] } }, "crawl.urls: must contain at least one URL"],
       ["an ftp URL", { crawl: { urls: ["ftp://example.com/"] } }, "crawl.urls[0]: must be an http or https URL"],
       ["an unparseable second URL", { crawl: { urls: ["http://example.com/", "http://exa mple.com/"] } }, "crawl.urls[1]: must be an http or https URL"],
@@ -307,28 +307,46 @@ describe("ScraperService over a real grpc-js server", () => {
   });
 
   it("pauses a running job and resumes it; pausing an ended job fails", async () => {
-    const { job } = await client.startJob({ crawl: { urls: [`${site.origin}/`], depth: 1 } });
-    const jobId = job?.id ?? "";
-    const paused = await client.pauseJob({ jobId }).then(
-      (r) => r.job,
-      () => undefined,
-    );
-    if (paused !== undefined) {
-      expect(paused.status).toBe(JobStatus.PAUSED);
+    // "/gate" answers only when the test lets it, so the job is provably running
+    // (one fetch in flight, /c and /d queued behind it at concurrency 1) when
+    // PauseJob arrives.
+    const requested: string[] = [];
+    let release: () => void = () => undefined;
+    const gated = await startSite((req, res) => {
+      requested.push(req.url ?? "");
+      const answer = () => res.writeHead(200, { "content-type": "text/html" }).end(linkPage(req.url ?? "", req.url === "/" ? ["/gate", "/c", "/d"] : []));
+      if (req.url === "/gate") release = answer;
+      else answer();
+    });
+    try {
+      const { job } = await client.startJob({ crawl: { urls: [`${gated.origin}/`], depth: 1, concurrency: 1, ignoreRobots: true } });
+      const jobId = job?.id ?? "";
+      await vi.waitFor(() => expect(requested).toContain("/gate"));
+
+      const paused = await client.pauseJob({ jobId });
+      expect(paused.job?.status).toBe(JobStatus.PAUSED);
       await expectStatus(client.pauseJob({ jobId }), grpc.status.FAILED_PRECONDITION, /not running/);
+      release();
+      // The page in flight lands and counts; nothing queued is fetched while paused.
+      await vi.waitFor(async () => expect((await client.getJob({ jobId })).job?.counters?.pagesDone).toBe(2));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(requested).not.toContain("/c");
+
       const resumed = await client.resumeJob({ jobId });
       expect(resumed.job?.status).toBe(JobStatus.RUNNING);
-    }
-    const events = (await collect(client.watchEvents({ jobId }), (all) => all.some(isTerminalEvent))).flatMap((m) =>
-      m.message.case === "event" ? [m.message.value] : [],
-    );
-    expect(events.at(-1)?.kind.case).toBe("completed");
-    if (paused !== undefined) {
-      expect(events.map((e) => e.kind.case)).toContain("paused");
+      const events = (await collect(client.watchEvents({ jobId }), (all) => all.some(isTerminalEvent))).flatMap((m) =>
+        m.message.case === "event" ? [m.message.value] : [],
+      );
+      const kinds = events.map((e) => e.kind.case);
+      expect(kinds.at(-1)).toBe("completed");
+      expect(kinds.indexOf("paused")).toBeLessThan(kinds.indexOf("resumed"));
       expect(events.find((e) => e.kind.case === "resumed")?.kind).toMatchObject({ value: { recovered: false } });
+      expect(requested.filter((path) => path === "/c" || path === "/d")).toHaveLength(2);
+      await expectStatus(client.pauseJob({ jobId }), grpc.status.FAILED_PRECONDITION, /not running/);
+      await expectStatus(client.resumeJob({ jobId }), grpc.status.FAILED_PRECONDITION, /not paused/);
+    } finally {
+      await gated.close();
     }
-    await expectStatus(client.pauseJob({ jobId }), grpc.status.FAILED_PRECONDITION, /not running/);
-    await expectStatus(client.resumeJob({ jobId }), grpc.status.FAILED_PRECONDITION, /not paused/);
   });
 
 });

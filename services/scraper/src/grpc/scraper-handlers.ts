@@ -23,10 +23,13 @@ import {
   type ServiceHandlers,
 } from "@trawl/proto";
 import type { Logger } from "pino";
-import type { CrawlConfig } from "../config.js";
+import type { CrawlConfig, ScanConfig } from "../config.js";
 import type { EventLog } from "../events/event-log.js";
 import { EventWatcher } from "../events/event-watcher.js";
 import type { JobService } from "../jobs/job-service.js";
+import type { JobState } from "../jobs/job-state.js";
+import { ScanRequestError } from "../scan/scan-error.js";
+import { resolveScanRequest } from "../scan/scan-request.js";
 import type { Store } from "../store/store.js";
 import { exportEncoding, writeExport } from "./export-items.js";
 import { decodeItemsToken, decodePageToken, encodeItemsToken, encodePageToken } from "./page-token.js";
@@ -57,11 +60,28 @@ export interface HandlerDeps {
   store?: Store | undefined;
   /** Resolves once everything appended so far is committed (StartJob answers after its job is stored). */
   flush?: (() => Promise<void>) | undefined;
+  /** Where directory scans may look (SCAN_ROOTS) and their file limit; absent, every scan is refused. */
+  scan?: ScanConfig | undefined;
 }
 
 const fail = (code: grpc.status, details: string): grpc.ServerErrorResponse => Object.assign(new Error(details), { code, details });
 
+/** The gRPC status of a refused scan request. */
+function scanErrorCode(reason: ScanRequestError["reason"]): grpc.status {
+  switch (reason) {
+    case "not_found":
+      return grpc.status.NOT_FOUND;
+    case "no_roots":
+      return grpc.status.FAILED_PRECONDITION;
+    case "permission_denied":
+      return grpc.status.PERMISSION_DENIED;
+    default:
+      return grpc.status.INVALID_ARGUMENT;
+  }
+}
 
+/** A directory scan's rough duration: informational only. */
+const SCAN_ESTIMATE_SECONDS = 1;
 
 export function createScraperHandlers(deps: HandlerDeps): ServiceHandlers<typeof ScraperService> {
   const { jobs, log, logger, watchers } = deps;
@@ -72,17 +92,34 @@ export function createScraperHandlers(deps: HandlerDeps): ServiceHandlers<typeof
 
   return {
     startJob: (call, callback) => {
-      const validation = validateCrawlSpec(call.request.crawl, deps.crawl);
+      const { crawl, scan } = call.request;
+      if (crawl !== undefined && scan !== undefined) return callback(fail(grpc.status.INVALID_ARGUMENT, "crawl: give either crawl or scan, not both"));
+      if (crawl === undefined && scan === undefined) return callback(fail(grpc.status.INVALID_ARGUMENT, "crawl: one of crawl or scan is required"));
+      const answer = (job: JobState, estimatedTimeSeconds: number): void => {
+        const started = job.toProto();
+        const reply = (): void => callback(null, create(StartJobResponseSchema, { job: started, estimatedTimeSeconds }));
+        if (deps.flush === undefined) return reply();
+        deps.flush().then(reply, (err: unknown) => {
+          logger.error({ jobId: job.id, err }, "storing a new job failed");
+          callback(fail(grpc.status.UNAVAILABLE, "the job could not be stored"));
+        });
+      };
+
+      if (scan !== undefined) {
+        resolveScanRequest({ path: scan.path, recursive: scan.recursive, maxFiles: scan.maxFiles }, deps.scan ?? { roots: [], maxFiles: 0 }).then(
+          (plan) => answer(jobs.startScan(plan, scan.path), SCAN_ESTIMATE_SECONDS),
+          (err: unknown) => {
+            if (err instanceof ScanRequestError) return callback(fail(scanErrorCode(err.reason), `scan.${err.field}: ${err.message}`));
+            return internal(callback, err, "resolving the scan path failed");
+          },
+        );
+        return undefined;
+      }
+
+      const validation = validateCrawlSpec(crawl, deps.crawl);
       if (!validation.ok) return callback(fail(grpc.status.INVALID_ARGUMENT, `${validation.field}: ${validation.message}`));
       const measured = jobs.stats().platforms.find((p) => p.platform === validation.crawl.platform);
-      const job = jobs.start(validation.crawl);
-      const started = job.toProto();
-      const reply = (): void => callback(null, create(StartJobResponseSchema, { job: started, estimatedTimeSeconds: estimateSeconds(validation.crawl, measured) }));
-      if (deps.flush === undefined) return reply();
-      deps.flush().then(reply, (err: unknown) => {
-        logger.error({ jobId: job.id, err }, "storing a new job failed");
-        callback(fail(grpc.status.UNAVAILABLE, "the job could not be stored"));
-      });
+      answer(jobs.start(validation.crawl), estimateSeconds(validation.crawl, measured));
       return undefined;
     },
 
@@ -122,6 +159,7 @@ export function createScraperHandlers(deps: HandlerDeps): ServiceHandlers<typeof
       return jobs.find(jobId).then(
         (job) => {
           if (job === undefined) return callback(fail(grpc.status.NOT_FOUND, `job_id: job ${jobId} not found`));
+          if (job.kind === JobKind.SCAN) return callback(fail(grpc.status.FAILED_PRECONDITION, `job ${jobId}: scans cannot be paused`));
           return callback(fail(grpc.status.FAILED_PRECONDITION, `job ${jobId} is not paused (${jobStatusName(job.status)})`));
         },
         (err: unknown) => internal(callback, err, "reading the job failed"),

@@ -3,7 +3,7 @@
  * statistics over all of them.
  */
 import { create } from "@bufbuild/protobuf";
-import { isTerminal, PlatformStatsSchema, type JobStatus, type Platform, type PlatformStats } from "@trawl/proto";
+import { isTerminal, JobKind, Platform, PlatformStatsSchema, type JobStatus, type PlatformStats } from "@trawl/proto";
 import type { JobState } from "./job-state.js";
 
 interface PlatformTotals {
@@ -62,7 +62,8 @@ export class JobRegistry {
     if (job.ordinal < 0 || (last !== undefined && job.ordinal <= last.ordinal)) throw new RangeError(`job ordinal ${job.ordinal} is out of order`);
     this.byId.set(job.id, job);
     this.ordered.push(job);
-    if (!this.platforms.has(job.platform)) {
+    // A directory scan fetches no pages: it counts in no platform's statistics.
+    if (job.kind !== JobKind.SCAN && !this.platforms.has(job.platform)) {
       this.platforms.set(job.platform, {
         items: 0,
         successCount: 0,
@@ -115,6 +116,8 @@ export class JobRegistry {
   /** Starts the platform totals from stored ones (a restart): pages processed from now on add to them. */
   seed(stats: readonly PlatformStats[]): void {
     for (const s of stats) {
+      // Crawls always have a platform; stored totals without one are directory scans, which count nowhere.
+      if (s.platform === Platform.UNSPECIFIED) continue;
       this.platforms.set(s.platform, {
         items: Number(s.totalItems),
         successCount: Number(s.successCount),

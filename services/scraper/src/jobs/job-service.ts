@@ -3,16 +3,20 @@
  * them. The single owner of the job registry and of the runs in progress.
  */
 import { randomUUID } from "node:crypto";
-import { isTerminal, JobStatus, type CrawlSpec, type Job, type Platform, type PlatformStats } from "@trawl/proto";
+import { create } from "@bufbuild/protobuf";
+import { isTerminal, JobKind, JobStatus, Platform, ScanSpecSchema, type CrawlSpec, type Job, type PlatformStats } from "@trawl/proto";
 import type { Logger } from "pino";
+import type { ScanConfig } from "../config.js";
 import { TokenBucket } from "../crawl/token-bucket.js";
 import type { EventLog } from "../events/event-log.js";
 import type { StateSnapshot } from "../events/event-watcher.js";
 import { JobRegistry, type ListPage, type ListQuery } from "./job-registry.js";
 import { normalizeUrl } from "../crawl/normalize-url.js";
+import type { ScanPlan } from "../scan/scan-request.js";
 import type { Store } from "../store/store.js";
 import { JobRun, type JobPersistence, type RunCrawlConfig } from "./job-run.js";
 import { JobState } from "./job-state.js";
+import { ScanRun } from "./scan-run.js";
 
 /** A validated crawl request, every limit resolved. */
 export interface ResolvedCrawl {
@@ -31,7 +35,12 @@ export interface JobServiceOptions {
   store?: Store | undefined;
   /** Stages pages and job rows with their events (the PersistentEventLog over `store`). */
   persist?: JobPersistence | undefined;
+  /** Directory scans' roots and file limit (a recovered scan resolves its path again); absent, no roots. */
+  scan?: ScanConfig | undefined;
 }
+
+/** What the service drives of a running job, crawl or scan. */
+type Run = Pick<JobRun, "done" | "cancel" | "stop" | "pause" | "resume">;
 
 /** What PauseJob / ResumeJob made of a request. */
 export type JobControl = { ok: true; job: JobState } | { ok: false; reason: "not_found" | "not_running" | "not_paused" };
@@ -44,7 +53,7 @@ export interface JobStats {
 
 export class JobService {
   readonly registry = new JobRegistry();
-  private readonly runs = new Map<string, JobRun>();
+  private readonly runs = new Map<string, Run>();
   /** CRAWL_GLOBAL_RATE_PER_SEC, shared by every job of the process. */
   private readonly rateLimiter: TokenBucket | undefined;
 
@@ -65,6 +74,20 @@ export class JobService {
   }
 
   /**
+   * Registers a directory scan of an already resolved plan and starts it;
+   * its JobStarted event is in the log on return. Job.scan records the
+   * request with its file limit resolved.
+   */
+  startScan(plan: ScanPlan, path: string): JobState {
+    const scan = create(ScanSpecSchema, { path, recursive: plan.recursive, maxFiles: plan.maxFiles });
+    const job = JobState.scanJob(randomUUID(), this.nextOrdinal++, Platform.UNSPECIFIED, scan);
+    this.registry.add(job);
+    const run = this.trackScan(job);
+    run.start(plan);
+    return job;
+  }
+
+  /**
    * After a restart: seeds the platform statistics from the store and
    * resumes every unfinished stored job from its stored frontier (a paused
    * job is loaded paused). Call once, before any job is started.
@@ -77,6 +100,14 @@ export class JobService {
     this.registry.seed(stats);
     let recovered = 0;
     for (const { ordinal, job: stored } of unfinished) {
+      if (stored.kind === JobKind.SCAN && stored.scan !== undefined) {
+        // A scan keeps no frontier: it runs again from the start.
+        const job = JobState.fromProto(stored, ordinal, []);
+        this.registry.add(job);
+        this.trackScan(job).recover();
+        recovered++;
+        continue;
+      }
       if (stored.spec === undefined) {
         logger.warn({ jobId: stored.id }, "stored job has no crawl spec; left as it is");
         continue;
@@ -94,7 +125,15 @@ export class JobService {
   }
 
   private track(job: JobState): JobRun {
-    const run = new JobRun(job, { ...this.options, registry: this.registry, rateLimiter: this.rateLimiter });
+    return this.watch(job, new JobRun(job, { ...this.options, registry: this.registry, rateLimiter: this.rateLimiter }));
+  }
+
+  private trackScan(job: JobState): ScanRun {
+    const { log, logger, persist, scan } = this.options;
+    return this.watch(job, new ScanRun(job, { log, logger, persist, scan: scan ?? { roots: [], maxFiles: 0 } }));
+  }
+
+  private watch<R extends Run>(job: JobState, run: R): R {
     this.runs.set(job.id, run);
     void Promise.resolve()
       .then(() => run.done)
@@ -130,7 +169,7 @@ export class JobService {
     return { jobs, ...(page.nextBeforeOrdinal !== undefined ? { nextBeforeOrdinal: page.nextBeforeOrdinal } : {}) };
   }
 
-  /** PauseJob: only a running crawl pauses. */
+  /** PauseJob: only a running crawl pauses (never a scan). */
   pause(id: string): JobControl {
     const job = this.registry.get(id);
     const run = this.runs.get(id);

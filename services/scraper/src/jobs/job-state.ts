@@ -5,7 +5,18 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { JobCountersSchema, JobKind, JobSchema, JobStatus, type CrawlSpec, type Job, type JobCounters, type Platform } from "@trawl/proto";
+import {
+  CrawlSpecSchema,
+  JobCountersSchema,
+  JobKind,
+  JobSchema,
+  JobStatus,
+  type CrawlSpec,
+  type Job,
+  type JobCounters,
+  type Platform,
+  type ScanSpec,
+} from "@trawl/proto";
 
 export interface Counters {
   pagesDone: number;
@@ -25,6 +36,10 @@ export interface Counters {
   p95PageMs: number;
   /** Items flagged as near-duplicates of an earlier item of the job. */
   nearDuplicates: number;
+  /** Directory scans: files seen so far (all of them once the scan ends). */
+  files: number;
+  /** Directory scans: the listed files' total size, known once the scan ends. */
+  totalSize: number;
 }
 
 export class JobState {
@@ -48,6 +63,8 @@ export class JobState {
     errorsByKind: {},
     p95PageMs: 0,
     nearDuplicates: 0,
+    files: 0,
+    totalSize: 0,
   };
 
   constructor(
@@ -59,7 +76,18 @@ export class JobState {
     readonly spec: CrawlSpec,
     /** The normalised start URLs, one task each. */
     readonly startUrls: string[],
+    /** Set for a directory scan (then `spec` is empty and `startUrls` too). */
+    readonly scan?: ScanSpec,
   ) {}
+
+  /** A directory scan job: no platform, no crawl spec. */
+  static scanJob(id: string, ordinal: number, platform: Platform, scan: ScanSpec): JobState {
+    return new JobState(id, ordinal, platform, create(CrawlSpecSchema), [], scan);
+  }
+
+  get kind(): JobKind {
+    return this.scan !== undefined ? JobKind.SCAN : JobKind.CRAWL;
+  }
 
   countersProto(): JobCounters {
     const c = this.counters;
@@ -76,14 +104,22 @@ export class JobState {
       errorsByKind: { ...c.errorsByKind },
       p95PageMs: c.p95PageMs,
       nearDuplicates: c.nearDuplicates,
+      files: c.files,
+      totalSize: BigInt(c.totalSize),
     });
   }
 
-  /** The state of a stored job (a job resumed after a restart). */
+  /** The state of a stored job (a job resumed after a restart); a scan needs no start URLs. */
   static fromProto(job: Job, ordinal: number, startUrls: string[]): JobState {
-    const spec = job.spec;
-    if (spec === undefined) throw new TypeError(`job ${job.id} is not a crawl`);
-    const state = new JobState(job.id, ordinal, job.platform, spec, startUrls);
+    let state: JobState;
+    if (job.kind === JobKind.SCAN) {
+      if (job.scan === undefined) throw new TypeError(`scan job ${job.id} has no scan spec`);
+      state = JobState.scanJob(job.id, ordinal, job.platform, job.scan);
+    } else {
+      const spec = job.spec;
+      if (spec === undefined) throw new TypeError(`job ${job.id} is not a crawl`);
+      state = new JobState(job.id, ordinal, job.platform, spec, startUrls);
+    }
     state.status = job.status;
     if (job.createdAt !== undefined) state.createdAt = timestampDate(job.createdAt);
     if (job.startedAt !== undefined) state.startedAt = timestampDate(job.startedAt);
@@ -105,6 +141,8 @@ export class JobState {
         errorsByKind: { ...c.errorsByKind },
         p95PageMs: c.p95PageMs,
         nearDuplicates: c.nearDuplicates,
+        files: c.files,
+        totalSize: Number(c.totalSize),
       });
     }
     return state;
@@ -113,15 +151,16 @@ export class JobState {
   toProto(): Job {
     const job = create(JobSchema, {
       id: this.id,
-      kind: JobKind.CRAWL,
+      kind: this.kind,
       platform: this.platform,
       status: this.status,
-      spec: this.spec,
       counters: this.countersProto(),
       createdAt: timestampFromDate(this.createdAt),
       error: this.error,
       lastSeq: this.lastSeq,
     });
+    if (this.scan !== undefined) job.scan = this.scan;
+    else job.spec = this.spec;
     if (this.startedAt !== undefined) job.startedAt = timestampFromDate(this.startedAt);
     if (this.finishedAt !== undefined) job.finishedAt = timestampFromDate(this.finishedAt);
     return job;

@@ -6,7 +6,7 @@
  */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { ItemSchema, JobEventSchema, JobSchema, JobStatus, PlatformStatsSchema, type Item, type Job, type JobEvent, type Platform, type PlatformStats } from "@trawl/proto";
+import { ItemSchema, JobEventSchema, JobKind, JobSchema, JobStatus, PlatformStatsSchema, type Item, type Job, type JobEvent, type Platform, type PlatformStats } from "@trawl/proto";
 import { sql, type Insertable, type Kysely, type Transaction } from "kysely";
 import type { Backend } from "./migrations.js";
 import type { Database, FrontierState, FrontierTable, ItemsTable } from "./schema.js";
@@ -331,7 +331,11 @@ export class SqlStore implements Store {
         .orderBy("ordinal")
         .limit(DEFAULT_EXPORT_BATCH)
         .execute();
-      for (const row of rows) addJob(totals, fromBinary(JobSchema, row.payload));
+      for (const row of rows) {
+        const job = fromBinary(JobSchema, row.payload);
+        // A directory scan fetches no pages: it belongs to no platform's statistics.
+        if (job.kind !== JobKind.SCAN) addJob(totals, job);
+      }
       const last = rows.at(-1);
       if (rows.length < DEFAULT_EXPORT_BATCH || last === undefined) break;
       after = last.ordinal;

@@ -408,6 +408,10 @@ describe.each(testBackends)("Store on $name", (backend) => {
       }),
     );
     await store.saveJob(storedJob(2, "r", JobStatus.PENDING, Platform.REDDIT));
+    // A directory scan fetches no pages: its counters belong to no platform.
+    const scan = storedJob(3, "scan", JobStatus.COMPLETED, Platform.UNSPECIFIED, { successCount: 9, pagesDone: 9, files: 9 });
+    scan.job.kind = JobKind.SCAN;
+    await store.saveJob(scan);
     const stats = await store.platformStats();
     expect(stats.map((s) => s.platform)).toEqual([Platform.WEB, Platform.REDDIT]);
     expect(stats[0]).toMatchObject({

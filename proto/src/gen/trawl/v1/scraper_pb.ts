@@ -1883,8 +1883,11 @@ export const ExportFormatSchema: GenEnum<ExportFormat> = /*@__PURE__*/
  */
 export const ScraperService: GenService<{
   /**
-   * StartJob validates the request, registers the job and starts it at once.
-   * INVALID_ARGUMENT names the offending field.
+   * StartJob validates the request (a crawl, or a directory scan inside the
+   * scraper's scan roots), registers the job and starts it at once.
+   * INVALID_ARGUMENT names the offending field ("crawl.urls[0]: …",
+   * "scan.path: …"); a scan of a missing directory is NOT_FOUND, and a scan on
+   * a scraper without scan roots FAILED_PRECONDITION.
    *
    * @generated from rpc trawl.v1.ScraperService.StartJob
    */

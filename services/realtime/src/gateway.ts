@@ -17,6 +17,8 @@ import { applyEvent, applySnapshot } from "./state/reducer.js";
 import { CloseCode } from "./ws/close-codes.js";
 import { createWsEndpoints, publishFrames } from "./ws/endpoints.js";
 import { Hub } from "./ws/hub.js";
+import { EventBus } from "./trpc/event-bus.js";
+import { createTrpcEdge } from "./trpc/serve.js";
 
 /** How long shutdown waits for clients to answer the 1001 close before terminating them. */
 const CLOSE_GRACE_MS = 2_000;
@@ -53,11 +55,14 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
     logger,
   });
 
+  const bus = new EventBus();
   const onMessage = (address: string, message: WatchEventsResponse): void => {
     if (message.message.case === "event") {
       const event = message.message.value;
       const job = applyEvent(state, address, event);
-      if (job !== undefined && hub.hasSubscribers(job.id)) publishFrames(hub, encodeEvent(event, job));
+      if (job === undefined) return;
+      if (hub.hasSubscribers(job.id)) publishFrames(hub, encodeEvent(event, job));
+      bus.publish(address, event);
     } else if (message.message.case === "snapshot") {
       const outcome = applySnapshot(state, address, message.message.value);
       logger.info({ scraper: address, jobs: outcome.changed.length, removed: outcome.removed.length }, "applied scraper snapshot");
@@ -72,7 +77,9 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
     logger,
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
   });
+  const trpc = createTrpcEdge({ state, pool, bus, now }, { maxPayloadBytes: config.wsMaxPayloadBytes, heartbeatMs: config.wsHeartbeatMs, logger });
   const endpoints = createWsEndpoints({
+    trpc: trpc.handleUpgrade,
     state,
     hub,
     lookupJob: (jobId, deadlineMs) => pool.getJob(jobId, deadlineMs),
@@ -86,6 +93,7 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
     connections: () => ({ active: hub.connectionCount, jobSubscriptions: hub.jobSubscriptionCount }),
     now,
     logger,
+    trpc: trpc.http,
   });
   const server: Server = createServer(app);
   server.on("upgrade", endpoints.handleUpgrade);
@@ -122,6 +130,7 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
         endpoints.stopAccepting();
         pool.stop();
         hub.stopHeartbeat();
+        trpc.close();
         await hub.closeAll(CloseCode.GOING_AWAY, "server shutting down", CLOSE_GRACE_MS);
         if (!server.listening) return;
         await new Promise<void>((resolve) => {

@@ -8,3 +8,4 @@ export { CloseCode } from "./ws/close-codes.js";
 export { ConnectionState, Delivery, type ConnectionCounters, type SendPolicy } from "./ws/connection.js";
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./scrapers/backoff.js";
 export type { ScraperHealth } from "./scrapers/scraper-pool.js";
+export type { AppRouter } from "./trpc/router.js";

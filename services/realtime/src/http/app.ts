@@ -3,7 +3,7 @@
  * seed 000/002 status endpoints and health. Every error leaves as JSON.
  */
 import { ExportFormat, itemJson, JOB_STATUS_NAMES, JobStatus, type JobStatusName } from "@trawl/proto";
-import express, { type Express, type Request } from "express";
+import express, { type Express, type Request, type RequestHandler } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { ScraperPool } from "../scrapers/scraper-pool.js";
@@ -23,6 +23,8 @@ export interface HttpAppOptions {
   connections: () => { active: number; jobSubscriptions: number };
   now: () => number;
   logger: Logger;
+  /** The tRPC HTTP transport, mounted at `/trpc` (it parses its own bodies). */
+  trpc?: RequestHandler;
 }
 
 const STATUS_BY_NAME: Record<JobStatusName, JobStatus> = {
@@ -71,6 +73,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const { state, pool, now, logger } = options;
   const app = express();
   app.disable("x-powered-by");
+  if (options.trpc !== undefined) app.use("/trpc", options.trpc);
   app.use(express.json({ limit: "64kb" }));
 
   app.post("/api/scrape", async (req, res) => {

@@ -41,6 +41,8 @@ export interface WsEndpointOptions {
   maxPayloadBytes: number;
   now: () => number;
   logger: Logger;
+  /** Takes upgrades routed to `/trpc` (the tRPC WebSocket transport); 404 without it. */
+  trpc?: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 export interface WsEndpoints {
@@ -145,6 +147,8 @@ export function createWsEndpoints(options: WsEndpointOptions): WsEndpoints {
           });
         case "stats":
           return accept(request, socket, head, (connection) => openStats(connection, route.interval));
+        case "trpc":
+          return options.trpc === undefined ? refuse(socket, 404, "Not Found", "not_found") : options.trpc(request, socket, head);
         default:
           return refuse(socket, 404, "Not Found", "not_found");
       }

@@ -12,6 +12,8 @@ describe("routeUpgrade", () => {
     ["/ws/scraping/%E0%A4%A", { kind: "not_found" }],
     ["/ws/stats", { kind: "stats", interval: null }],
     ["/ws/stats?interval=3", { kind: "stats", interval: "3" }],
+    ["/trpc", { kind: "trpc" }],
+    ["/trpc?connectionParams=1", { kind: "trpc" }],
     ["/ws/other", { kind: "not_found" }],
     ["/", { kind: "not_found" }],
     [undefined, { kind: "not_found" }],

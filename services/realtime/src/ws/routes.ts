@@ -6,6 +6,8 @@ export type WsRoute =
   | { kind: "scraping" }
   | { kind: "job"; jobId: string }
   | { kind: "stats"; interval: string | null }
+  /** The tRPC WebSocket transport. */
+  | { kind: "trpc" }
   | { kind: "not_found" };
 
 const JOB_PREFIX = "/ws/scraping/";
@@ -20,6 +22,7 @@ export function routeUpgrade(requestUrl: string | undefined): WsRoute {
   }
   const path = url.pathname.length > 1 && url.pathname.endsWith("/") ? url.pathname.slice(0, -1) : url.pathname;
   if (path === "/ws/scraping") return { kind: "scraping" };
+  if (path === "/trpc") return { kind: "trpc" };
   if (path === "/ws/stats") return { kind: "stats", interval: url.searchParams.get("interval") };
   if (path.startsWith(JOB_PREFIX)) {
     const segment = path.slice(JOB_PREFIX.length);

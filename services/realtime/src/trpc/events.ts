@@ -1,0 +1,129 @@
+/**
+ * `events.watch`: the canonical JobEvents the gateway applies, as a
+ * resumable subscription. Each event is sent as `tracked(cursor, json)`;
+ * the cursor holds the last offset seen from every scraper
+ * (`address|offset`, comma-separated), so a client that reconnects with it
+ * as `lastEventId` gets exactly the events it missed: the gateway keeps no
+ * log, so those are replayed from each scraper's own log (WatchEvents after
+ * the cursor offset) while live events are buffered, then live ones follow,
+ * minus any the replay already delivered.
+ */
+import { on } from "node:events";
+import { toJson, type JsonValue } from "@bufbuild/protobuf";
+import { JobEventSchema, PLATFORM_NAMES, platformFromName, type JobEvent, type WatchEventsResponse } from "@trawl/proto";
+import { tracked, TRPCError, type TRPCRouterRecord } from "@trpc/server";
+import { z } from "zod";
+import type { ScraperLink } from "../scrapers/scraper-link.js";
+import type { LiveState } from "../state/live-state.js";
+import { APPLIED, type AppliedEvent } from "./event-bus.js";
+import { publicProcedure } from "./init.js";
+
+/** The JobEvent kinds (`started`, `pageFailed`, …), from the generated schema. */
+export const EVENT_KINDS: readonly string[] = JobEventSchema.oneofs.flatMap((oneof) => oneof.fields.map((field) => field.localName));
+
+/** Per-scraper offsets: the position of a subscriber in every scraper's log. */
+export type Cursor = Map<string, bigint>;
+
+export function formatCursor(cursor: Cursor): string {
+  return [...cursor].map(([address, offset]) => `${address}|${offset}`).join(",");
+}
+
+/** Parses a cursor made by `formatCursor`; undefined when it is not one. */
+export function parseCursor(text: string): Cursor | undefined {
+  const cursor: Cursor = new Map();
+  for (const part of text.split(",")) {
+    const match = /^([^|,]+)\|(\d{1,20})$/.exec(part);
+    if (match === null) return undefined;
+    cursor.set(match[1] as string, BigInt(match[2] as string));
+  }
+  return cursor;
+}
+
+const watchInput = z.object({
+  jobId: z.string().min(1, "jobId must not be empty").max(200, "jobId is too long").optional(),
+  platforms: z.array(z.enum(PLATFORM_NAMES, { error: `platforms must hold ${PLATFORM_NAMES.join(", ")}` })).optional(),
+  types: z.array(z.string().refine((kind) => EVENT_KINDS.includes(kind), `types must hold event kinds: ${EVENT_KINDS.join(", ")}`)).optional(),
+  /** Set by the tRPC client on reconnect: the id of the last event received. */
+  lastEventId: z.string().max(4000, "lastEventId is too long").nullish(),
+});
+type WatchInput = z.infer<typeof watchInput>;
+
+function matcher(input: WatchInput, state: LiveState): (event: JobEvent) => boolean {
+  const platforms = input.platforms?.map(platformFromName);
+  return (event) => {
+    if (input.jobId !== undefined && event.jobId !== input.jobId) return false;
+    if (input.types !== undefined && !input.types.includes(event.kind.case ?? "")) return false;
+    if (platforms !== undefined) {
+      const platform = state.jobs.get(event.jobId)?.platform;
+      if (platform === undefined || !platforms.includes(platform)) return false;
+    }
+    return true;
+  };
+}
+
+/**
+ * The events of `link`'s log after `after` up to `upTo` (the last offset the
+ * gateway applied when the subscription began); later ones arrive live.
+ */
+async function* replay(link: ScraperLink, after: bigint, upTo: bigint, signal: AbortSignal | undefined): AsyncGenerator<JobEvent> {
+  const call = link.client.watchEvents({ afterOffset: after });
+  let failure: Error | undefined;
+  call.on("error", (error) => {
+    failure = error;
+  });
+  const cancel = (): void => call.cancel();
+  signal?.addEventListener("abort", cancel, { once: true });
+  try {
+    for await (const message of call as AsyncIterable<WatchEventsResponse>) {
+      if (message.message.case !== "event") continue;
+      const event = message.message.value;
+      if (event.offset <= after) continue;
+      if (event.offset > upTo) return;
+      yield event;
+      if (event.offset === upTo) return;
+    }
+  } catch (error) {
+    if (signal?.aborted === true) return;
+    throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: `cannot replay events of scraper ${link.address}; retry shortly`, cause: failure ?? error });
+  } finally {
+    signal?.removeEventListener("abort", cancel);
+    call.cancel();
+  }
+  if (signal?.aborted !== true) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: `replay of scraper ${link.address} ended early; retry shortly`, cause: failure });
+}
+
+function eventJson(event: JobEvent): JsonValue {
+  return toJson(JobEventSchema, event);
+}
+
+export const eventsRouter = {
+  watch: publicProcedure.input(watchInput).subscription(async function* ({ ctx, input, signal }) {
+    const resumeFrom = input.lastEventId == null ? new Map<string, bigint>() : parseCursor(input.lastEventId);
+    if (resumeFrom === undefined) throw new TRPCError({ code: "BAD_REQUEST", message: "lastEventId is not an event id of this stream" });
+    const matches = matcher(input, ctx.state);
+    // Listen before replaying: everything applied from now on is buffered here.
+    const live = on(ctx.bus, APPLIED, signal === undefined ? {} : { signal }) as AsyncIterableIterator<[AppliedEvent]>;
+    const position: Cursor = new Map();
+    for (const [address, scraper] of ctx.state.scrapers) position.set(address, resumeFrom.get(address) ?? scraper.lastOffset);
+
+    for (const link of ctx.pool.links) {
+      const after = position.get(link.address) ?? 0n;
+      const upTo = ctx.state.scrapers.get(link.address)?.lastOffset ?? 0n;
+      if (upTo <= after) continue;
+      for await (const event of replay(link, after, upTo, signal)) {
+        position.set(link.address, event.offset);
+        if (matches(event)) yield tracked(formatCursor(position), eventJson(event));
+      }
+    }
+
+    try {
+      for await (const [{ scraper, event }] of live) {
+        if (event.offset <= (position.get(scraper) ?? 0n)) continue;
+        position.set(scraper, event.offset);
+        if (matches(event)) yield tracked(formatCursor(position), eventJson(event));
+      }
+    } catch (error) {
+      if (signal?.aborted !== true) throw error;
+    }
+  }),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,62 @@
+/**
+ * The tRPC edge's one place for context, procedures and error shaping.
+ * Routers live one per domain beside this file (`jobs.ts`, `stats.ts`,
+ * `events.ts`); clients import only `type AppRouter` from `router.ts`.
+ */
+import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
+import { z } from "zod";
+import { fromScraperError, HttpError } from "../http/errors.js";
+import type { ScraperPool } from "../scrapers/scraper-pool.js";
+import type { LiveState } from "../state/live-state.js";
+import type { EventBus } from "./event-bus.js";
+
+export interface TrpcContext {
+  state: LiveState;
+  pool: ScraperPool;
+  /** Applied scraper events, as the gateway reduces them (for subscriptions). */
+  bus: EventBus;
+  now: () => number;
+}
+
+const t = initTRPC.context<TrpcContext>().create({
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    const zodError = cause instanceof z.ZodError ? cause : undefined;
+    const first = zodError?.issues[0];
+    const field = cause instanceof HttpError ? cause.field : typeof first?.path[0] === "string" ? first.path[0] : undefined;
+    return {
+      ...shape,
+      data: {
+        ...shape.data,
+        field: field ?? null,
+        zodError: zodError === undefined ? null : z.flattenError(zodError),
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const publicProcedure = t.procedure;
+
+const CODE_BY_STATUS: Record<number, TRPC_ERROR_CODE_KEY> = {
+  400: "BAD_REQUEST",
+  404: "NOT_FOUND",
+  409: "CONFLICT",
+  429: "TOO_MANY_REQUESTS",
+  503: "SERVICE_UNAVAILABLE",
+};
+
+/**
+ * The REST mapping of a failed scraper call (gRPC code → status, with the
+ * offending field), re-expressed as a TRPCError that keeps it as `cause`.
+ */
+export function toTrpcError(error: unknown, context: Parameters<typeof fromScraperError>[1] = {}): TRPCError {
+  if (error instanceof TRPCError) return error;
+  const http = fromScraperError(error, context);
+  return new TRPCError({ code: CODE_BY_STATUS[http.status] ?? "INTERNAL_SERVER_ERROR", message: http.message, cause: http });
+}
+
+/** A NOT_FOUND naming `field`, in the same shape scraper refusals take. */
+export function notFoundError(field: string, message: string): TRPCError {
+  return new TRPCError({ code: "NOT_FOUND", message, cause: new HttpError(404, "not_found", message, field) });
+}

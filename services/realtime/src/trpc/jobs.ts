@@ -1,0 +1,108 @@
+/** Jobs over tRPC: the same calls and JSON shapes as the REST `/api/jobs` and `/api/scrape|scan`. */
+import { itemJson, JOB_STATUS_NAMES, JobStatus, type JobStatusName } from "@trawl/proto";
+import type { TRPCRouterRecord } from "@trpc/server";
+import { z } from "zod";
+import { jobJson } from "../http/job-json.js";
+import { fieldOfScraperError, scanRequestSchema, scrapeRequestSchema, startUrls, toScanJobRequest, toStartJobRequest } from "../http/scrape-request.js";
+import { notFoundError, publicProcedure, toTrpcError } from "./init.js";
+
+const STATUS_BY_NAME: Record<JobStatusName, JobStatus> = {
+  pending: JobStatus.PENDING,
+  running: JobStatus.RUNNING,
+  paused: JobStatus.PAUSED,
+  completed: JobStatus.COMPLETED,
+  failed: JobStatus.FAILED,
+  cancelled: JobStatus.CANCELLED,
+};
+
+const jobId = z.string({ error: "id must be a string" }).min(1, "id is required").max(200, "id is too long");
+
+export const jobsRouter = {
+  get: publicProcedure.input(z.object({ id: jobId })).query(async ({ ctx, input }) => {
+    const found = await ctx.pool.getJob(input.id).catch((error: unknown) => {
+      throw toTrpcError(error, { field: "id" });
+    });
+    if (found === undefined) throw notFoundError("id", `Unknown job: ${input.id}`);
+    return jobJson(found.job, found.address, ctx.now());
+  }),
+
+  list: publicProcedure
+    .input(
+      z.object({
+        statuses: z.array(z.enum(JOB_STATUS_NAMES, { error: `statuses must hold ${JOB_STATUS_NAMES.join(", ")}` })).default([]),
+        limit: z.number().int("limit must be an integer from 1 to 500").min(1, "limit must be an integer from 1 to 500").max(500, "limit must be an integer from 1 to 500").default(50),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const jobs = await ctx.pool.listJobs(input.statuses.map((name) => STATUS_BY_NAME[name]), input.limit).catch((error: unknown) => {
+        throw toTrpcError(error);
+      });
+      return { jobs: jobs.map(({ job, address }) => jobJson(job, address, ctx.now())) };
+    }),
+
+  start: publicProcedure.input(scrapeRequestSchema).mutation(async ({ ctx, input }) => {
+    const started = await ctx.pool.startJob(toStartJobRequest(input)).catch((error: unknown) => {
+      throw toTrpcError(error, { invalidField: fieldOfScraperError });
+    });
+    const urls = startUrls(input);
+    return {
+      job_id: started.response.job?.id ?? "",
+      status: "started" as const,
+      url: urls[0],
+      ...(input.urls === undefined ? {} : { urls }),
+      estimated_time_seconds: started.response.estimatedTimeSeconds,
+    };
+  }),
+
+  scan: publicProcedure.input(scanRequestSchema).mutation(async ({ ctx, input }) => {
+    const started = await ctx.pool.startJob(toScanJobRequest(input)).catch((error: unknown) => {
+      throw toTrpcError(error, { field: "path", invalidField: fieldOfScraperError });
+    });
+    return { job_id: started.response.job?.id ?? "", status: "started" as const, path: input.path, estimated_time_seconds: started.response.estimatedTimeSeconds };
+  }),
+
+  cancel: publicProcedure
+    .input(z.object({ id: jobId, reason: z.string({ error: "reason must be a string" }).max(500, "reason is too long").optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const cancelled = await ctx.pool.cancelJob(input.id, input.reason ?? "").catch((error: unknown) => {
+        throw toTrpcError(error, { field: "id" });
+      });
+      return jobJson(cancelled.job, cancelled.address, ctx.now());
+    }),
+
+  pause: publicProcedure.input(z.object({ id: jobId })).mutation(async ({ ctx, input }) => {
+    const paused = await ctx.pool.pauseJob(input.id).catch((error: unknown) => {
+      throw toTrpcError(error, { field: "id" });
+    });
+    return jobJson(paused.job, paused.address, ctx.now());
+  }),
+
+  resume: publicProcedure.input(z.object({ id: jobId })).mutation(async ({ ctx, input }) => {
+    const resumed = await ctx.pool.resumeJob(input.id).catch((error: unknown) => {
+      throw toTrpcError(error, { field: "id" });
+    });
+    return jobJson(resumed.job, resumed.address, ctx.now());
+  }),
+
+  items: publicProcedure
+    .input(
+      z.object({
+        id: jobId,
+        pageSize: z.number().int("pageSize must be an integer from 1 to 1000").min(1, "pageSize must be an integer from 1 to 1000").max(1000, "pageSize must be an integer from 1 to 1000").default(50),
+        pageToken: z.string().max(200, "pageToken is too long").default(""),
+        query: z.string().max(200, "query is too long").default(""),
+        embeddings: z.boolean().default(false),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const page = await ctx.pool.listItems({ jobId: input.id, pageSize: input.pageSize, pageToken: input.pageToken, query: input.query }).catch((error: unknown) => {
+        throw toTrpcError(error, { field: "id", invalidField: (details) => (/page_token/i.test(details) ? "pageToken" : "query") });
+      });
+      return {
+        job_id: input.id,
+        total: page.total,
+        items: page.items.map((item) => itemJson(item, { embedding: input.embeddings })),
+        next_page_token: page.nextPageToken === "" ? null : page.nextPageToken,
+      };
+    }),
+} satisfies TRPCRouterRecord;

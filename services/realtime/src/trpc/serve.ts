@@ -1,0 +1,49 @@
+/**
+ * The tRPC edge's transports: HTTP (queries, mutations and SSE
+ * subscriptions) as express middleware at `/trpc`, and a WebSocket endpoint
+ * at `/trpc` on a `noServer` WebSocketServer that the gateway's upgrade
+ * routing hands requests to.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { createExpressMiddleware } from "@trpc/server/adapters/express";
+import { applyWSSHandler } from "@trpc/server/adapters/ws";
+import type { RequestHandler } from "express";
+import type { Logger } from "pino";
+import { WebSocketServer } from "ws";
+import { CloseCode } from "../ws/close-codes.js";
+import type { TrpcContext } from "./init.js";
+import { appRouter } from "./router.js";
+
+export const TRPC_PATH = "/trpc";
+
+export interface TrpcEdge {
+  /** Mount at `/trpc` on the express app. */
+  readonly http: RequestHandler;
+  /** Accepts an upgrade already routed to `/trpc`. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes every tRPC WebSocket with 1001. */
+  close(): void;
+}
+
+export function createTrpcEdge(context: TrpcContext, options: { maxPayloadBytes: number; heartbeatMs: number; logger: Logger }): TrpcEdge {
+  const { logger } = options;
+  const createContext = (): TrpcContext => context;
+  const onError = ({ error, path }: { error: { code: string; message: string }; path?: string | undefined }): void => {
+    if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ path, err: error.message }, "trpc call failed");
+  };
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false });
+  wss.on("connection", (ws) => ws.on("error", (error) => logger.debug({ err: error.message }, "trpc socket error")));
+  applyWSSHandler({ wss, router: appRouter, createContext, onError, keepAlive: { enabled: true, pingMs: options.heartbeatMs, pongWaitMs: options.heartbeatMs } });
+
+  return {
+    http: createExpressMiddleware({ router: appRouter, createContext, onError }),
+    handleUpgrade(request, socket, head) {
+      wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));
+    },
+    close() {
+      for (const ws of wss.clients) ws.close(CloseCode.GOING_AWAY, "server shutting down");
+      wss.close();
+    },
+  };
+}

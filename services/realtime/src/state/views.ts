@@ -4,7 +4,7 @@
  * per-platform statistics. Callers pass the instant to measure elapsed time
  * against; nothing here reads a clock.
  */
-import { isTerminal, JobStatus, PLATFORM_NAMES, platformName, type PlatformName } from "@trawl/proto";
+import { isTerminal, jobStatusName, type JobStatus, PLATFORM_NAMES, platformName, type PlatformName } from "@trawl/proto";
 import type { JobRecord, LiveState, PreviewRecord } from "./live-state.js";
 import { elapsedSeconds, isoTime, roundTo } from "./time.js";
 
@@ -31,21 +31,10 @@ export interface PlatformStatsView {
   avg_processing_time: number;
 }
 
+/** Seed 000's word for a status: Trawl's own name, except that a running job is "processing". */
 export function statusWord(status: JobStatus): JobStatusWord {
-  switch (status) {
-    case JobStatus.RUNNING:
-      return "processing";
-    case JobStatus.PAUSED:
-      return "paused";
-    case JobStatus.COMPLETED:
-      return "completed";
-    case JobStatus.FAILED:
-      return "failed";
-    case JobStatus.CANCELLED:
-      return "cancelled";
-    default:
-      return "pending";
-  }
+  const name = jobStatusName(status);
+  return name === "running" ? "processing" : name;
 }
 
 /** Seconds the job has run as of `atMs` (or until it finished). */

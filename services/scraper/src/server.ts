@@ -92,8 +92,8 @@ class DeferredLog implements EventLog, JobPersistence {
   stagePage(write: PageWrite): void {
     this.open.stagePage(write);
   }
-  stageJob(record: StoredJob): void {
-    this.open.stageJob(record);
+  stageJob(jobId: string, row: () => StoredJob): void {
+    this.open.stageJob(jobId, row);
   }
 }
 

@@ -66,7 +66,8 @@ export interface RunContext {
 /** Stages writes to commit in the same transaction as the events appended in the same synchronous step. */
 export interface JobPersistence {
   stagePage(write: PageWrite): void;
-  stageJob(record: StoredJob): void;
+  /** `row` is built when the batch is cut: once per batch, not per event. */
+  stageJob(jobId: string, row: () => StoredJob): void;
 }
 
 /** What a job resumed after a restart continues from. */
@@ -361,7 +362,7 @@ export class JobRun {
     c.pagesTotal = skip.accepted;
     this.ctx.registry.recordSkip(job.platform, skip.reason, skip.count);
     if (skip.reason !== "robots") {
-      this.ctx.persist?.stageJob({ ordinal: job.ordinal, job: job.toProto() });
+      this.stageJob();
       return;
     }
     const task = this.tasks[skip.task] as Task;
@@ -435,6 +436,11 @@ export class JobRun {
   private emit(kind: JobEventKind): void {
     const { job } = this;
     job.lastSeq = this.ctx.log.append(job.id, kind).seq;
-    this.ctx.persist?.stageJob({ ordinal: job.ordinal, job: job.toProto() });
+    this.stageJob();
+  }
+
+  private stageJob(): void {
+    const { job } = this;
+    this.ctx.persist?.stageJob(job.id, () => ({ ordinal: job.ordinal, job: job.toProto() }));
   }
 }

@@ -28,7 +28,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 function setup() {
   const log = new MemoryEventLog(100_000);
   const staged: StoredJob[] = [];
-  const persist = { stagePage: () => undefined, stageJob: (record: StoredJob) => void staged.push(record) };
+  const persist = { stagePage: () => undefined, stageJob: (_jobId: string, row: () => StoredJob) => void staged.push(row()) };
   const ctx = { log, logger: pino({ level: "silent" }), persist, scan: config };
   const events = async (jobId: string): Promise<JobEvent[]> => (await log.read(0n, 1_000_000, jobId)).events;
   return { log, ctx, staged, events };

@@ -201,6 +201,6 @@ export class ScanRun {
   private emit(kind: JobEventKind): void {
     const { job } = this;
     job.lastSeq = this.ctx.log.append(job.id, kind).seq;
-    this.ctx.persist?.stageJob({ ordinal: job.ordinal, job: job.toProto() });
+    this.ctx.persist?.stageJob(job.id, () => ({ ordinal: job.ordinal, job: job.toProto() }));
   }
 }

@@ -94,14 +94,14 @@ describe.each(testBackends)("PersistentEventLog on $name", (backend) => {
   it("commits staged jobs and pages in the same transaction as the events", async () => {
     const { store, log } = await openBoth();
     const job = storedJob(0, "j");
-    log.stageJob(job);
+    log.stageJob(job.job.id, () => job);
     log.append("j", progress());
     log.stagePage({ jobId: "j", discovered: [{ url: "https://a.test/", depth: 0, task: 0 }] });
     const item = create(ItemSchema, { id: "a", url: "https://a.test/", title: "A" });
     const scraped = log.append("j", { case: "itemScraped", value: create(ItemScrapedSchema, { item, url: "https://a.test/" }) });
     log.stagePage({ jobId: "j", doneUrl: "https://a.test/", discovered: [{ url: "https://a.test/next", depth: 1, task: 0 }], item });
     const updated = storedJob(0, "j", JobStatus.RUNNING, scraped.seq);
-    log.stageJob(updated);
+    log.stageJob(updated.job.id, () => updated);
     await log.flush();
 
     expect(await store.getJob("j")).toEqual(updated);
@@ -189,8 +189,8 @@ describe.each(testBackends)("PersistentEventLog on $name", (backend) => {
 
   it("trims the stored log to maxEvents, keeping unfinished jobs' events in the database", async () => {
     const { store, log } = await openBoth({ maxEvents: 4 });
-    log.stageJob(storedJob(0, "done", JobStatus.COMPLETED));
-    log.stageJob(storedJob(1, "live", JobStatus.RUNNING));
+    log.stageJob("done", () => storedJob(0, "done", JobStatus.COMPLETED));
+    log.stageJob("live", () => storedJob(1, "live", JobStatus.RUNNING));
     for (let i = 0; i < 6; i++) log.append(i % 2 === 0 ? "done" : "live", progress(i));
     await log.flush();
 

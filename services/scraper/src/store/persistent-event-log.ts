@@ -43,8 +43,8 @@ const DEFAULT_RING_SIZE = 4096;
 
 interface Staged {
   events: JobEvent[];
-  /** The latest row of each job staged. */
-  jobs: Map<string, StoredJob>;
+  /** Builders of the rows of the jobs staged, called once when the batch is cut. */
+  jobs: Map<string, () => StoredJob>;
   pages: PageWrite[];
 }
 
@@ -120,10 +120,15 @@ export class PersistentEventLog implements EventLog {
     this.schedule();
   }
 
-  /** Stages a job row (the latest staged row of a job wins), committed like {@link stagePage}. */
-  stageJob(record: StoredJob): void {
+  /**
+   * Stages the job's row, committed like {@link stagePage}. `row` is called
+   * once, when the batch is cut (synchronously, between two turns), so a
+   * job that emits many events in a batch is encoded once, in the state of
+   * its last staged event, rather than once per event.
+   */
+  stageJob(jobId: string, row: () => StoredJob): void {
     if (this.failure !== undefined) return;
-    this.staged.jobs.set(record.job.id, record);
+    this.staged.jobs.set(jobId, row);
     this.schedule();
   }
 
@@ -212,7 +217,7 @@ export class PersistentEventLog implements EventLog {
         const staged = this.staged;
         this.staged = emptyStage();
         this.batchesCut++;
-        const batch: CommitBatch = { jobs: [...staged.jobs.values()], events: staged.events, pages: staged.pages };
+        const batch: CommitBatch = { jobs: [...staged.jobs.values()].map((row) => row()), events: staged.events, pages: staged.pages };
         try {
           await this.store.commit(batch);
           this.publish(staged.events);

@@ -4,12 +4,20 @@
  * resumes with overlap never shows a subscriber the same event twice.
  */
 import { EventEmitter } from "node:events";
-import type { JobEvent } from "@trawl/proto";
+import { toJson, type JsonValue } from "@bufbuild/protobuf";
+import { JobEventSchema, type JobEvent } from "@trawl/proto";
 
 export interface AppliedEvent {
   /** The scraper whose log the event's offset belongs to. */
   scraper: string;
   event: JobEvent;
+  /** The event's JSON form, converted once for every subscription. */
+  json: JsonValue;
+}
+
+/** The JSON form subscriptions send: protobuf-es JSON (64-bit numbers as strings). */
+export function eventJson(event: JobEvent): JsonValue {
+  return toJson(JobEventSchema, event);
 }
 
 export const APPLIED = "applied";
@@ -22,6 +30,6 @@ export class EventBus extends EventEmitter<{ [APPLIED]: [AppliedEvent] }> {
   }
 
   publish(scraper: string, event: JobEvent): void {
-    if (this.listenerCount(APPLIED) > 0) this.emit(APPLIED, { scraper, event });
+    if (this.listenerCount(APPLIED) > 0) this.emit(APPLIED, { scraper, event, json: eventJson(event) });
   }
 }

@@ -9,13 +9,12 @@
  * minus any the replay already delivered.
  */
 import { on } from "node:events";
-import { toJson, type JsonValue } from "@bufbuild/protobuf";
 import { JobEventSchema, PLATFORM_NAMES, platformFromName, type JobEvent, type WatchEventsResponse } from "@trawl/proto";
 import { tracked, TRPCError, type TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import type { ScraperLink } from "../scrapers/scraper-link.js";
 import type { LiveState } from "../state/live-state.js";
-import { APPLIED, type AppliedEvent } from "./event-bus.js";
+import { APPLIED, type AppliedEvent, eventJson } from "./event-bus.js";
 import { publicProcedure } from "./init.js";
 
 /** The JobEvent kinds (`started`, `pageFailed`, …), from the generated schema. */
@@ -92,10 +91,6 @@ async function* replay(link: ScraperLink, after: bigint, upTo: bigint, signal: A
   if (signal?.aborted !== true) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: `replay of scraper ${link.address} ended early; retry shortly`, cause: failure });
 }
 
-function eventJson(event: JobEvent): JsonValue {
-  return toJson(JobEventSchema, event);
-}
-
 export const eventsRouter = {
   watch: publicProcedure.input(watchInput).subscription(async function* ({ ctx, input, signal }) {
     const resumeFrom = input.lastEventId == null ? new Map<string, bigint>() : parseCursor(input.lastEventId);
@@ -117,10 +112,10 @@ export const eventsRouter = {
     }
 
     try {
-      for await (const [{ scraper, event }] of live) {
+      for await (const [{ scraper, event, json }] of live) {
         if (event.offset <= (position.get(scraper) ?? 0n)) continue;
         position.set(scraper, event.offset);
-        if (matches(event)) yield tracked(formatCursor(position), eventJson(event));
+        if (matches(event)) yield tracked(formatCursor(position), json);
       }
     } catch (error) {
       if (signal?.aborted !== true) throw error;

@@ -7,7 +7,7 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Item } from "./gen/trawl/v1/scraper_pb.js";
 
-export interface ItemJson {
+export interface ItemRecord {
   id: string;
   url: string;
   canonical_url?: string;
@@ -32,7 +32,7 @@ export interface ItemJson {
   embedding?: number[];
 }
 
-/** Column order of the CSV export: every ItemJson field but the embedding. */
+/** Column order of the CSV export: every ItemRecord field but the embedding. */
 export const ITEM_CSV_COLUMNS = [
   "id",
   "url",
@@ -55,10 +55,10 @@ export const ITEM_CSV_COLUMNS = [
   "published_at",
   "near_duplicate_of",
   "source",
-] as const satisfies ReadonlyArray<Exclude<keyof ItemJson, "embedding">>;
+] as const satisfies ReadonlyArray<Exclude<keyof ItemRecord, "embedding">>;
 
-export function itemJson(item: Item, options: { embedding?: boolean } = {}): ItemJson {
-  const json: ItemJson = { id: item.id, url: item.url, word_count: item.wordCount, links_found: item.linksFound, depth: item.depth };
+export function itemJson(item: Item, options: { embedding?: boolean } = {}): ItemRecord {
+  const json: ItemRecord = { id: item.id, url: item.url, word_count: item.wordCount, links_found: item.linksFound, depth: item.depth };
   if (item.canonicalUrl) json.canonical_url = item.canonicalUrl;
   if (item.title) json.title = item.title;
   if (item.description) json.description = item.description;
@@ -92,6 +92,6 @@ export function itemCsvHeader(): string {
 }
 
 /** One item as a CSV record, CRLF-terminated, in ITEM_CSV_COLUMNS order. */
-export function itemCsvRow(item: ItemJson): string {
+export function itemCsvRow(item: ItemRecord): string {
   return `${ITEM_CSV_COLUMNS.map((column) => csvField(item[column])).join(",")}\r\n`;
 }

@@ -2,7 +2,7 @@
  * The gateway's REST surface (express 5): starting and inspecting jobs, the
  * seed 000/002 status endpoints and health. Every error leaves as JSON.
  */
-import { ExportFormat, itemJson, JOB_STATUS_NAMES, JobStatus, type JobStatusName } from "@trawl/proto";
+import { ExportFormat, itemJson, JOB_STATUS_NAMES, PLATFORM_NAMES } from "@trawl/proto";
 import express, { type Express, type Request, type RequestHandler } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -12,6 +12,7 @@ import { recordFromJob } from "../state/reducer.js";
 import { platformStatsView } from "../state/views.js";
 import { errorHandler, fromScraperError, HttpError, invalidRequest, notFound, unknownRoute } from "./errors.js";
 import { jobJson } from "./job-json.js";
+import { isoInstant, LIST_LIMIT_MESSAGE, listJobsPage, PLATFORMS_MESSAGE, STATUSES_MESSAGE } from "./job-list-query.js";
 import { jobStatusJson } from "./job-status.js";
 import { pipeExport } from "./export.js";
 import { fieldOfScraperError, scanRequestSchema, scrapeRequestSchema, startUrls, toScanJobRequest, toStartJobRequest } from "./scrape-request.js";
@@ -27,27 +28,20 @@ export interface HttpAppOptions {
   trpc?: RequestHandler;
 }
 
-const STATUS_BY_NAME: Record<JobStatusName, JobStatus> = {
-  pending: JobStatus.PENDING,
-  running: JobStatus.RUNNING,
-  paused: JobStatus.PAUSED,
-  completed: JobStatus.COMPLETED,
-  failed: JobStatus.FAILED,
-  cancelled: JobStatus.CANCELLED,
-};
+
+/** A comma-separated query parameter as a list ("" or absent: empty). */
+const commaList = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value === "" ? [] : value.split(",").map((part) => part.trim())));
 
 const listQuerySchema = z.object({
-  status: z
-    .string()
-    .optional()
-    .transform((value) => (value === undefined || value === "" ? [] : value.split(",").map((part) => part.trim())))
-    .pipe(z.array(z.enum(JOB_STATUS_NAMES, { error: `status must be a comma-separated list of ${JOB_STATUS_NAMES.join(", ")}` }))),
-  limit: z.coerce
-    .number({ error: "limit must be an integer from 1 to 500" })
-    .int("limit must be an integer from 1 to 500")
-    .min(1, "limit must be an integer from 1 to 500")
-    .max(500, "limit must be an integer from 1 to 500")
-    .default(50),
+  status: commaList.pipe(z.array(z.enum(JOB_STATUS_NAMES, { error: `status must be a comma-separated list that ${STATUSES_MESSAGE}` }))),
+  platform: commaList.pipe(z.array(z.enum(PLATFORM_NAMES, { error: `platform must be a comma-separated list that ${PLATFORMS_MESSAGE}` }))),
+  created_after: isoInstant("created_after"),
+  created_before: isoInstant("created_before"),
+  limit: z.coerce.number({ error: LIST_LIMIT_MESSAGE }).int(LIST_LIMIT_MESSAGE).min(1, LIST_LIMIT_MESSAGE).max(500, LIST_LIMIT_MESSAGE).default(50),
+  cursor: z.string().max(4000, "cursor is too long").optional(),
 });
 
 const itemsQuerySchema = z.object({
@@ -139,13 +133,13 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.get("/api/jobs", async (req, res) => {
     const query = listQuerySchema.safeParse(req.query);
     if (!query.success) throw zodError(query.error, "query");
-    const jobs = await pool.listJobs(
-      query.data.status.map((name) => STATUS_BY_NAME[name]),
-      query.data.limit,
-    ).catch((error: unknown) => {
-      throw fromScraperError(error);
-    });
-    res.json({ jobs: jobs.map(({ job, address }) => jobJson(job, address, now())) });
+    const { status, platform, created_after, created_before, limit, cursor } = query.data;
+    const page = await listJobsPage(pool, { statuses: status, platforms: platform, createdAfter: created_after, createdBefore: created_before, limit, cursor }, now()).catch(
+      (error: unknown) => {
+        throw fromScraperError(error);
+      },
+    );
+    res.json(page);
   });
 
   app.get("/api/jobs/:id", async (req, res) => {

@@ -11,9 +11,9 @@ import type {
   ExportFormat,
   ExportItemsResponse,
   Job,
-  JobStatus,
   ListItemsRequestSchema,
   ListItemsResponse,
+  ListJobsRequestSchema,
   StartJobRequestSchema,
   StartJobResponse,
   WatchEventsResponse,
@@ -22,7 +22,14 @@ import type { Logger } from "pino";
 import { activeJobsOf, type LiveState } from "../state/live-state.js";
 import type { BackoffPolicy } from "./backoff.js";
 import { grpcCode, isUnreachable, NoScraperAvailableError } from "./grpc-errors.js";
+import { type ListCursor, mergePages, type ScraperPage } from "./job-list.js";
 import { ScraperLink } from "./scraper-link.js";
+
+/** ListJobs' largest page. */
+const MAX_LIST_PAGE_SIZE = 500;
+
+/** What ListJobs filters on (every field optional on the wire). */
+export type JobListFilter = Pick<MessageInitShape<typeof ListJobsRequestSchema>, "statuses" | "platforms" | "createdAfter" | "createdBefore">;
 
 /** Deadline of unary calls to a scraper. */
 const CALL_DEADLINE_MS = 5_000;
@@ -166,21 +173,39 @@ export class ScraperPool {
   }
 
   /** Jobs of every reachable scraper, newest first, at most `pageSize`. */
-  async listJobs(statuses: JobStatus[], pageSize: number): Promise<OwnedJob[]> {
-    const results = await Promise.allSettled(
-      this.links.map(async (link) => {
-        const response = await link.client.listJobs({ statuses, pageSize }, { deadlineMs: CALL_DEADLINE_MS });
-        return response.jobs.map((job) => ({ job, address: link.address }));
-      }),
-    );
-    if (results.length > 0 && results.every((result) => result.status === "rejected")) {
-      const [first] = results;
-      if (first?.status === "rejected" && !isUnreachable(first.reason)) throw first.reason;
-      throw new NoScraperAvailableError(undefined, { cause: first?.status === "rejected" ? first.reason : undefined });
+  /**
+   * One page of every scraper's jobs that pass `filter`, newest first; see
+   * job-list.ts for how the cursor spans scrapers. A scraper that does not
+   * answer is left out of this page (and tried again for the next one);
+   * only when none answers does the call fail.
+   */
+  async listJobs(filter: JobListFilter, limit: number, cursor?: ListCursor): Promise<{ jobs: OwnedJob[]; cursor: ListCursor | undefined }> {
+    const listed = this.links.map(async (link): Promise<ScraperPage | undefined> => {
+      // A scraper the cursor does not name (added since) is listed from its start.
+      const position = cursor?.has(link.address) === true ? cursor.get(link.address) : { token: "", skip: 0 };
+      if (position === null || position === undefined) return undefined;
+      const pageSize = Math.min(MAX_LIST_PAGE_SIZE, position.skip + limit);
+      const response = await link.client.listJobs({ ...filter, pageToken: position.token, pageSize }, { deadlineMs: CALL_DEADLINE_MS });
+      return { address: link.address, jobs: response.jobs.slice(position.skip), position, nextToken: response.nextPageToken };
+    });
+    const results = await Promise.allSettled(listed);
+    const rejected = results.filter((result) => result.status === "rejected");
+    if (results.length > 0 && rejected.length === results.length) {
+      const [first] = rejected;
+      if (first !== undefined && !isUnreachable(first.reason)) throw first.reason;
+      throw new NoScraperAvailableError(undefined, { cause: first?.reason });
     }
-    const jobs = results.flatMap((result) => (result.status === "fulfilled" ? result.value : []));
-    jobs.sort((a, b) => createdMs(b.job) - createdMs(a.job));
-    return jobs.slice(0, pageSize);
+    const pages = results.flatMap((result) => (result.status === "fulfilled" && result.value !== undefined ? [result.value] : []));
+    const merged = mergePages(pages, limit);
+    // Scrapers that did not answer keep their position for the next page.
+    let next = merged.cursor;
+    for (const [i, result] of results.entries()) {
+      const address = this.links[i]?.address;
+      if (result.status === "fulfilled" || address === undefined) continue;
+      next ??= new Map([...this.links.map((link) => [link.address, null] as const)]);
+      next.set(address, cursor?.has(address) === true ? (cursor.get(address) ?? null) : { token: "", skip: 0 });
+    }
+    return { jobs: merged.jobs, cursor: next };
   }
 
   /**
@@ -225,7 +250,3 @@ function notFound(jobId: string): Error {
   return Object.assign(new Error(`job ${jobId} not found`), { code: status.NOT_FOUND, details: `job ${jobId} not found` });
 }
 
-function createdMs(job: Job): number {
-  const at = job.createdAt ?? job.startedAt;
-  return at === undefined ? 0 : Number(at.seconds) * 1000 + at.nanos / 1e6;
-}

@@ -1,19 +1,12 @@
 /** Jobs over tRPC: the same calls and JSON shapes as the REST `/api/jobs` and `/api/scrape|scan`. */
-import { itemJson, JOB_STATUS_NAMES, JobStatus, type JobStatusName } from "@trawl/proto";
+import { itemJson, JOB_STATUS_NAMES, PLATFORM_NAMES } from "@trawl/proto";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { jobJson } from "../http/job-json.js";
+import { isoInstant, LIST_LIMIT_MESSAGE, listJobsPage, PLATFORMS_MESSAGE, STATUSES_MESSAGE } from "../http/job-list-query.js";
 import { fieldOfScraperError, scanRequestSchema, scrapeRequestSchema, startUrls, toScanJobRequest, toStartJobRequest } from "../http/scrape-request.js";
 import { notFoundError, publicProcedure, toTrpcError } from "./init.js";
 
-const STATUS_BY_NAME: Record<JobStatusName, JobStatus> = {
-  pending: JobStatus.PENDING,
-  running: JobStatus.RUNNING,
-  paused: JobStatus.PAUSED,
-  completed: JobStatus.COMPLETED,
-  failed: JobStatus.FAILED,
-  cancelled: JobStatus.CANCELLED,
-};
 
 const jobId = z.string({ error: "id must be a string" }).min(1, "id is required").max(200, "id is too long");
 
@@ -26,19 +19,23 @@ export const jobsRouter = {
     return jobJson(found.job, found.address, ctx.now());
   }),
 
+  /** Newest first; `cursor` is the previous page's `next_cursor` (null on the last page). */
   list: publicProcedure
     .input(
       z.object({
-        statuses: z.array(z.enum(JOB_STATUS_NAMES, { error: `statuses must hold ${JOB_STATUS_NAMES.join(", ")}` })).default([]),
-        limit: z.number().int("limit must be an integer from 1 to 500").min(1, "limit must be an integer from 1 to 500").max(500, "limit must be an integer from 1 to 500").default(50),
+        statuses: z.array(z.enum(JOB_STATUS_NAMES, { error: `statuses ${STATUSES_MESSAGE}` })).default([]),
+        platforms: z.array(z.enum(PLATFORM_NAMES, { error: `platforms ${PLATFORMS_MESSAGE}` })).default([]),
+        createdAfter: isoInstant("createdAfter"),
+        createdBefore: isoInstant("createdBefore"),
+        limit: z.number(LIST_LIMIT_MESSAGE).int(LIST_LIMIT_MESSAGE).min(1, LIST_LIMIT_MESSAGE).max(500, LIST_LIMIT_MESSAGE).default(50),
+        cursor: z.string().max(4000, "cursor is too long").nullish(),
       }),
     )
-    .query(async ({ ctx, input }) => {
-      const jobs = await ctx.pool.listJobs(input.statuses.map((name) => STATUS_BY_NAME[name]), input.limit).catch((error: unknown) => {
+    .query(({ ctx, input }) =>
+      listJobsPage(ctx.pool, { ...input, cursor: input.cursor ?? undefined }, ctx.now()).catch((error: unknown) => {
         throw toTrpcError(error);
-      });
-      return { jobs: jobs.map(({ job, address }) => jobJson(job, address, ctx.now())) };
-    }),
+      }),
+    ),
 
   start: publicProcedure.input(scrapeRequestSchema).mutation(async ({ ctx, input }) => {
     const started = await ctx.pool.startJob(toStartJobRequest(input)).catch((error: unknown) => {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   createClient,
   ExportFormat,
@@ -172,6 +173,23 @@ describe("ScraperService over a real grpc-js server", () => {
 
   it("accepts its own page tokens", async () => {
     expect((await client.listJobs({ pageToken: encodePageToken(0) })).jobs).toEqual([]);
+  });
+
+  it("filters the list by platform and creation time", async () => {
+    const before = Date.now();
+    const { job: reddit } = await client.startJob({ crawl: { urls: [`${site.origin}/b`], platform: Platform.REDDIT } });
+    const { job: web } = await client.startJob({ crawl: { urls: [`${site.origin}/b`], platform: Platform.WEB } });
+    for (const job of [reddit, web]) await server.jobs.whenDone(job?.id ?? "");
+    const ids = (response: { jobs: Array<{ id: string }> }) => response.jobs.map((j) => j.id);
+    const recent = { createdAfter: timestampFromMs(before), pageSize: 500 };
+    expect(ids(await client.listJobs({ ...recent, platforms: [Platform.REDDIT] }))).toEqual([reddit?.id]);
+    expect(ids(await client.listJobs(recent))).toEqual([web?.id, reddit?.id]);
+    expect(ids(await client.listJobs({ createdBefore: timestampFromMs(before), pageSize: 500 }))).not.toContain(web?.id);
+    expect(ids(await client.listJobs({ createdAfter: timestampFromMs(Date.now() + 60_000) }))).toEqual([]);
+  });
+
+  it("rejects an unknown platform filter", async () => {
+    await expectStatus(client.listJobs({ platforms: [Platform.WEB, 42 as Platform] }), grpc.status.INVALID_ARGUMENT, /^platforms\[1\]/);
   });
 
   it("rejects an unknown status filter", async () => {

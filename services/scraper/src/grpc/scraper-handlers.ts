@@ -4,6 +4,7 @@
  * naming the offending field.
  */
 import { create } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import {
   CancelJobResponseSchema,
@@ -14,6 +15,7 @@ import {
   JobKind,
   JobStatus,
   jobStatusName,
+  Platform,
   ListItemsResponseSchema,
   ListJobsResponseSchema,
   PauseJobResponseSchema,
@@ -39,6 +41,9 @@ export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_ITEMS_PAGE_SIZE = 50;
 export const MAX_ITEMS_PAGE_SIZE = 1000;
+
+// UNSPECIFIED is the platform of directory scans.
+const KNOWN_PLATFORMS = new Set<number>([Platform.UNSPECIFIED, Platform.WEB, Platform.TWITTER, Platform.YOUTUBE, Platform.REDDIT]);
 
 const KNOWN_STATUSES = new Set<number>([
   JobStatus.PENDING,
@@ -217,15 +222,26 @@ export function createScraperHandlers(deps: HandlerDeps): ServiceHandlers<typeof
     },
 
     listJobs: (call, callback) => {
-      const { statuses, pageSize, pageToken } = call.request;
+      const { statuses, platforms, createdAfter, createdBefore, pageSize, pageToken } = call.request;
       const unknown = statuses.findIndex((s) => !KNOWN_STATUSES.has(s));
       if (unknown !== -1) return callback(fail(grpc.status.INVALID_ARGUMENT, `statuses[${unknown}]: unknown job status ${statuses[unknown]}`));
+      const unknownPlatform = platforms.findIndex((p) => !KNOWN_PLATFORMS.has(p));
+      if (unknownPlatform !== -1) return callback(fail(grpc.status.INVALID_ARGUMENT, `platforms[${unknownPlatform}]: unknown platform ${platforms[unknownPlatform]}`));
       let beforeOrdinal: number | undefined;
       if (pageToken !== "") {
         beforeOrdinal = decodePageToken(pageToken);
         if (beforeOrdinal === undefined) return callback(fail(grpc.status.INVALID_ARGUMENT, "page_token: not a token from ListJobs"));
       }
-      jobs.listAll({ statuses, pageSize: Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), beforeOrdinal }).then(
+      jobs
+        .listAll({
+          statuses,
+          platforms,
+          ...(createdAfter !== undefined ? { createdAfterMs: timestampMs(createdAfter) } : {}),
+          ...(createdBefore !== undefined ? { createdBeforeMs: timestampMs(createdBefore) } : {}),
+          pageSize: Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
+          beforeOrdinal,
+        })
+        .then(
         (page) =>
           callback(
             null,

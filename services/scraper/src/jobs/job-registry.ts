@@ -36,6 +36,12 @@ const toBigints = (counts: Map<string, number>): Record<string, bigint> => Objec
 export interface ListQuery {
   /** Empty: every status. */
   statuses: readonly JobStatus[];
+  /** Empty or absent: every platform. */
+  platforms?: readonly Platform[];
+  /** Only jobs created at or after this instant (ms since the epoch). */
+  createdAfterMs?: number;
+  /** Only jobs created before this instant (ms since the epoch). */
+  createdBeforeMs?: number;
   pageSize: number;
   /** Only jobs created before the job with this ordinal (the page token). */
   beforeOrdinal?: number;
@@ -45,6 +51,20 @@ export interface ListPage {
   jobs: JobState[];
   /** Ordinal to continue before, when more jobs may match. */
   nextBeforeOrdinal?: number;
+}
+
+/** The filters of `query` as one predicate (the store applies the same ones in SQL). */
+function jobMatcher({ statuses, platforms, createdAfterMs, createdBeforeMs }: ListQuery): (job: JobState) => boolean {
+  const wantedStatuses = statuses.length > 0 ? new Set(statuses) : undefined;
+  const wantedPlatforms = platforms !== undefined && platforms.length > 0 ? new Set(platforms) : undefined;
+  return (job) => {
+    if (wantedStatuses !== undefined && !wantedStatuses.has(job.status)) return false;
+    if (wantedPlatforms !== undefined && !wantedPlatforms.has(job.platform)) return false;
+    const created = job.createdAt.getTime();
+    if (createdAfterMs !== undefined && created < createdAfterMs) return false;
+    if (createdBeforeMs !== undefined && created >= createdBeforeMs) return false;
+    return true;
+  };
 }
 
 export class JobRegistry {
@@ -82,18 +102,19 @@ export class JobRegistry {
   }
 
   /** Newest first. */
-  list({ statuses, pageSize, beforeOrdinal }: ListQuery): ListPage {
+  list(query: ListQuery): ListPage {
+    const { pageSize, beforeOrdinal } = query;
+    const matches = jobMatcher(query);
     const jobs: JobState[] = [];
-    const wanted = statuses.length > 0 ? new Set(statuses) : undefined;
     let i = Math.min(beforeOrdinal ?? this.ordered.length, this.ordered.length) - 1;
     for (; i >= 0 && jobs.length < pageSize; i--) {
       const job = this.ordered[i] as JobState;
-      if (wanted === undefined || wanted.has(job.status)) jobs.push(job);
+      if (matches(job)) jobs.push(job);
     }
     const last = jobs.at(-1);
     // Offer a next page only when another matching job exists, so the last page has no token.
     for (; i >= 0 && last !== undefined; i--) {
-      if (wanted === undefined || wanted.has((this.ordered[i] as JobState).status)) return { jobs, nextBeforeOrdinal: last.ordinal };
+      if (matches(this.ordered[i] as JobState)) return { jobs, nextBeforeOrdinal: last.ordinal };
     }
     return { jobs };
   }

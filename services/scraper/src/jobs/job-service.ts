@@ -162,6 +162,9 @@ export class JobService {
     }
     const page = await store.listJobs({
       statuses: query.statuses,
+      ...(query.platforms !== undefined ? { platforms: query.platforms } : {}),
+      ...(query.createdAfterMs !== undefined ? { createdAfterMs: query.createdAfterMs } : {}),
+      ...(query.createdBeforeMs !== undefined ? { createdBeforeMs: query.createdBeforeMs } : {}),
       limit: query.pageSize,
       ...(query.beforeOrdinal !== undefined ? { beforeOrdinal: query.beforeOrdinal } : {}),
     });

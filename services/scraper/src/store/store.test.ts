@@ -127,6 +127,27 @@ describe.each(testBackends)("Store on $name", (backend) => {
     expect(await store.nextJobOrdinal()).toBe(6);
   });
 
+  it("lists jobs filtered by platform and creation time, combined with status and paging", async () => {
+    const store = await open();
+    const platforms = [Platform.WEB, Platform.REDDIT, Platform.TWITTER, Platform.REDDIT, Platform.UNSPECIFIED];
+    for (const [i, platform] of platforms.entries()) {
+      const job = storedJob(i, `p${i}`, i === 3 ? JobStatus.FAILED : JobStatus.COMPLETED, platform);
+      job.job.createdAt = timestampFromMs(1_700_000_000_000 + i * 1000);
+      await store.saveJob(job);
+    }
+    const ids = (page: { jobs: StoredJob[] }) => page.jobs.map((j) => j.job.id);
+    expect(ids(await store.listJobs({ platforms: [Platform.REDDIT], limit: 10 }))).toEqual(["p3", "p1"]);
+    expect(ids(await store.listJobs({ platforms: [Platform.WEB, Platform.UNSPECIFIED], limit: 10 }))).toEqual(["p4", "p0"]);
+    expect(ids(await store.listJobs({ platforms: [Platform.REDDIT], statuses: [JobStatus.COMPLETED], limit: 10 }))).toEqual(["p1"]);
+    // After is inclusive, before exclusive.
+    expect(ids(await store.listJobs({ createdAfterMs: 1_700_000_001_000, createdBeforeMs: 1_700_000_003_000, limit: 10 }))).toEqual(["p2", "p1"]);
+    const first = await store.listJobs({ createdAfterMs: 1_700_000_001_000, limit: 2 });
+    expect(ids(first)).toEqual(["p4", "p3"]);
+    const second = await store.listJobs({ createdAfterMs: 1_700_000_001_000, limit: 2, beforeOrdinal: first.nextBeforeOrdinal });
+    expect(ids(second)).toEqual(["p2", "p1"]);
+    expect(second.nextBeforeOrdinal).toBeUndefined();
+  });
+
   it("commits a page at once: events, frontier, item and job row", async () => {
     const store = await open();
     const job = storedJob(0, "j");

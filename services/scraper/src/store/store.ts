@@ -9,7 +9,7 @@
  * URL is `done` in the same transaction that stores its item — so a resumed
  * job fetches every queued URL once and no done URL again.
  */
-import type { Item, Job, JobEvent, JobStatus, PlatformStats } from "@trawl/proto";
+import type { Item, Job, JobEvent, JobStatus, Platform, PlatformStats } from "@trawl/proto";
 import type { Backend } from "./migrations.js";
 
 /** A job row: the job and its creation order within the scraper. */
@@ -22,6 +22,12 @@ export interface StoredJob {
 export interface JobListQuery {
   /** Empty or absent: every status. */
   statuses?: readonly JobStatus[];
+  /** Empty or absent: every platform. */
+  platforms?: readonly Platform[];
+  /** Only jobs created at or after this instant (ms since the epoch). */
+  createdAfterMs?: number;
+  /** Only jobs created before this instant (ms since the epoch). */
+  createdBeforeMs?: number;
   limit: number;
   /** Only jobs created before the job with this ordinal (the page token). */
   beforeOrdinal?: number;

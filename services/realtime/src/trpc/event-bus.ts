@@ -4,19 +4,19 @@
  * resumes with overlap never shows a subscriber the same event twice.
  */
 import { EventEmitter } from "node:events";
-import { toJson, type JsonValue } from "@bufbuild/protobuf";
-import { JobEventSchema, type JobEvent } from "@trawl/proto";
+import { toJson } from "@bufbuild/protobuf";
+import { JobEventSchema, type JobEvent, type JobEventJson } from "@trawl/proto";
 
 export interface AppliedEvent {
   /** The scraper whose log the event's offset belongs to. */
   scraper: string;
   event: JobEvent;
   /** The event's JSON form, converted once for every subscription. */
-  json: JsonValue;
+  json: JobEventJson;
 }
 
 /** The JSON form subscriptions send: protobuf-es JSON (64-bit numbers as strings). */
-export function eventJson(event: JobEvent): JsonValue {
+export function eventJson(event: JobEvent): JobEventJson {
   return toJson(JobEventSchema, event);
 }
 

@@ -1,7 +1,13 @@
-/** Platform statistics over tRPC: a query and a periodic subscription (what `/ws/stats` sends). */
+/**
+ * Statistics over tRPC: platform totals as a query and a periodic
+ * subscription (what `/ws/stats` sends), and the live overview a dashboard
+ * opens with (what seed 000's `initial_state` carries, plus previews).
+ */
+import { isTerminal, itemJson, platformName } from "@trawl/proto";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import { platformStatsView } from "../state/views.js";
+import { isoTime } from "../state/time.js";
+import { jobView, platformStatsView, recentPreviews } from "../state/views.js";
 import type { LiveState } from "../state/live-state.js";
 import { publicProcedure } from "./init.js";
 
@@ -28,6 +34,34 @@ export function sleep(ms: number, signal: AbortSignal | undefined): Promise<bool
 
 export const statsRouter = {
   platform: publicProcedure.query(({ ctx }) => statsOf(ctx.state)),
+
+  /**
+   * Everything live right now: active jobs (with their first URL and the
+   * item they last reported), platform totals, the recent item previews
+   * (oldest first) and each scraper's link. A client renders this, then
+   * applies `events.watch` from the same moment on.
+   */
+  overview: publicProcedure.query(({ ctx }) => {
+    const now = ctx.now();
+    const activeJobs = [];
+    for (const id of ctx.state.active) {
+      const job = ctx.state.jobs.get(id);
+      if (job === undefined || isTerminal(job.status)) continue;
+      activeJobs.push({ ...jobView(job, now), url: job.url, current_item: job.currentItem === undefined ? null : itemJson(job.currentItem) });
+    }
+    return {
+      at: isoTime(now),
+      active_jobs: activeJobs,
+      platform_stats: platformStatsView(ctx.state),
+      recent_previews: recentPreviews(ctx.state).map((preview) => ({
+        job_id: preview.jobId,
+        platform: platformName(preview.platform),
+        item: itemJson(preview.item),
+        at: isoTime(preview.atMs),
+      })),
+      scrapers: ctx.pool.health(),
+    };
+  }),
 
   watch: publicProcedure
     .input(

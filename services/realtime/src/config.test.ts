@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "./config.js";
 
@@ -12,6 +13,7 @@ describe("parseConfig", () => {
       wsHeartbeatMs: 30_000,
       wsMaxPayloadBytes: 65_536,
       logLevel: "info",
+      dashboardDir: fileURLToPath(new URL("../../../web/dist", import.meta.url)),
     });
   });
 
@@ -25,9 +27,11 @@ describe("parseConfig", () => {
       WS_HEARTBEAT_MS: "100",
       WS_MAX_PAYLOAD_BYTES: "1024",
       LOG_LEVEL: "silent",
+      DASHBOARD_DIR: "/srv/trawl/web",
     });
     expect(config).toMatchObject({
       host: "0.0.0.0",
+      dashboardDir: "/srv/trawl/web",
       port: 0,
       scraperAddresses: ["127.0.0.1:1", "10.0.0.2:50051"],
       wsMaxBufferedBytes: 2048,

@@ -3,6 +3,7 @@
  * contract, validated once at start-up by one zod schema. A bad value throws
  * a ConfigError naming the variable so `main` can report it and exit.
  */
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -13,6 +14,9 @@ const positiveInt = z.coerce.number().int().min(1);
 const scraperAddress = z
   .string()
   .regex(/^[^\s:,]+:\d{1,5}$/, "expected host:port");
+
+/** The monorepo's dashboard build, `web/dist`, seen from this module (src/ or dist/ of services/realtime). */
+const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL("../../../web/dist", import.meta.url));
 
 const envSchema = z.object({
   GATEWAY_HOST: z.string().min(1).default("127.0.0.1"),
@@ -27,6 +31,7 @@ const envSchema = z.object({
   WS_HEARTBEAT_MS: positiveInt.default(30_000),
   WS_MAX_PAYLOAD_BYTES: positiveInt.default(65_536),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  DASHBOARD_DIR: z.string().min(1).default(DEFAULT_DASHBOARD_DIR),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -41,6 +46,8 @@ export interface GatewayConfig {
   wsHeartbeatMs: number;
   wsMaxPayloadBytes: number;
   logLevel: LogLevel;
+  /** The built web dashboard served at `/`. */
+  dashboardDir: string;
 }
 
 /** Thrown for an invalid environment; `variable` names the offending one. */
@@ -78,5 +85,6 @@ export function parseConfig(env: Record<string, string | undefined>): GatewayCon
     wsHeartbeatMs: env2.WS_HEARTBEAT_MS,
     wsMaxPayloadBytes: env2.WS_MAX_PAYLOAD_BYTES,
     logLevel: env2.LOG_LEVEL,
+    dashboardDir: env2.DASHBOARD_DIR,
   };
 }

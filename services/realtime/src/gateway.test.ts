@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { status as grpcStatus } from "@grpc/grpc-js";
@@ -538,5 +541,44 @@ describe("scraper stream resilience", () => {
       active_jobs: { snap: { job_id: "snap", platform: "youtube", items_scraped: 4, items_total: 8 } },
       platform_stats: { youtube: { platform: "youtube", total_items: 4, success_count: 3, error_count: 1, avg_processing_time: 0.5 } },
     });
+  });
+});
+
+describe("the dashboard at /", () => {
+  async function dashboardDir(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), "trawl-dashboard-"));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    await mkdir(join(dir, "assets"));
+    await writeFile(join(dir, "index.html"), "<!doctype html><title>Trawl</title>");
+    await writeFile(join(dir, "assets", "index-abc123.js"), "console.log('trawl')");
+    return dir;
+  }
+
+  it("serves index.html revalidated and hashed assets cached for good", async () => {
+    const double = await scraper();
+    const { base } = await boot([double.address], { dashboardDir: await dashboardDir() });
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(page.headers.get("cache-control")).toBe("no-cache");
+    expect(await page.text()).toContain("<title>Trawl</title>");
+    const asset = await fetch(`${base}/assets/index-abc123.js`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+  });
+
+  it("leaves the API's JSON 404 for paths that are neither API nor dashboard", async () => {
+    const double = await scraper();
+    const { http } = await boot([double.address], { dashboardDir: await dashboardDir() });
+    expect(await http("GET", "/assets/missing.js")).toMatchObject({ status: 404, body: { error: "not_found", field: "path" } });
+    expect(await http("GET", "/api/nope")).toMatchObject({ status: 404, body: { error: "not_found" } });
+  });
+
+  it("answers / with a 503 JSON explaining how to build the dashboard when it is not built", async () => {
+    const double = await scraper();
+    const { http } = await boot([double.address], { dashboardDir: join(tmpdir(), "trawl-no-such-dashboard") });
+    const response = await http("GET", "/");
+    expect(response).toMatchObject({ status: 503, body: { error: "unavailable" } });
+    expect(String(response.body.message)).toMatch(/npm run build/);
   });
 });

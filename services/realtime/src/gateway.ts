@@ -94,6 +94,7 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
     now,
     logger,
     trpc: trpc.http,
+    dashboardDir: config.dashboardDir,
   });
   const server: Server = createServer(app);
   server.on("upgrade", endpoints.handleUpgrade);

@@ -11,6 +11,7 @@ import type { LiveState } from "../state/live-state.js";
 import { recordFromJob } from "../state/reducer.js";
 import { platformStatsView } from "../state/views.js";
 import { errorHandler, fromScraperError, HttpError, invalidRequest, notFound, unknownRoute } from "./errors.js";
+import { dashboardRouter } from "./dashboard.js";
 import { jobJson } from "./job-json.js";
 import { isoInstant, LIST_LIMIT_MESSAGE, listJobsPage, PLATFORMS_MESSAGE, STATUSES_MESSAGE } from "./job-list-query.js";
 import { jobStatusJson } from "./job-status.js";
@@ -26,6 +27,8 @@ export interface HttpAppOptions {
   logger: Logger;
   /** The tRPC HTTP transport, mounted at `/trpc` (it parses its own bodies). */
   trpc?: RequestHandler;
+  /** The built dashboard's folder, served at `/`. */
+  dashboardDir?: string;
 }
 
 
@@ -200,6 +203,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     res.status(healthy ? 200 : 503).json({ status: healthy ? "ok" : "degraded", scrapers });
   });
 
+  if (options.dashboardDir !== undefined) app.use(dashboardRouter(options.dashboardDir));
   app.use(unknownRoute);
   app.use(errorHandler(logger));
   return app;

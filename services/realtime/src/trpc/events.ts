@@ -17,6 +17,9 @@ import type { LiveState } from "../state/live-state.js";
 import { APPLIED, type AppliedEvent, eventJson } from "./event-bus.js";
 import { publicProcedure } from "./init.js";
 
+/** How long a replay may wait for the scraper's next message before it is abandoned. */
+export const REPLAY_STALL_MS = 15_000;
+
 /** The JobEvent kinds (`started`, `pageFailed`, …), from the generated schema. */
 export const EVENT_KINDS: readonly string[] = JobEventSchema.oneofs.flatMap((oneof) => oneof.fields.map((field) => field.localName));
 
@@ -72,8 +75,16 @@ async function* replay(link: ScraperLink, after: bigint, upTo: bigint, signal: A
   });
   const cancel = (): void => call.cancel();
   signal?.addEventListener("abort", cancel, { once: true });
+  // A scraper that stops sending mid-replay would hold the subscription forever.
+  let stalled = false;
+  const stall = setTimeout(() => {
+    stalled = true;
+    call.cancel();
+  }, REPLAY_STALL_MS);
+  stall.unref();
   try {
     for await (const message of call as AsyncIterable<WatchEventsResponse>) {
+      stall.refresh();
       if (message.message.case !== "event") continue;
       const event = message.message.value;
       if (event.offset <= after) continue;
@@ -83,8 +94,10 @@ async function* replay(link: ScraperLink, after: bigint, upTo: bigint, signal: A
     }
   } catch (error) {
     if (signal?.aborted === true) return;
-    throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: `cannot replay events of scraper ${link.address}; retry shortly`, cause: failure ?? error });
+    const reason = stalled ? `sent nothing for ${REPLAY_STALL_MS / 1000} s` : "failed";
+    throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: `replaying the events of scraper ${link.address} ${reason}; retry shortly`, cause: failure ?? error });
   } finally {
+    clearTimeout(stall);
     signal?.removeEventListener("abort", cancel);
     call.cancel();
   }

@@ -30,6 +30,11 @@ export function formatCursor(cursor: Cursor): string {
   return [...cursor].map(([address, offset]) => `${address}|${offset}`).join(",");
 }
 
+/** The id of "now": every scraper's last applied offset, to subscribe from a state just read. */
+export function currentCursor(state: LiveState): string {
+  return formatCursor(new Map([...state.scrapers].map(([address, scraper]) => [address, scraper.lastOffset])));
+}
+
 /** Parses a cursor made by `formatCursor`; undefined when it is not one. */
 export function parseCursor(text: string): Cursor | undefined {
   const cursor: Cursor = new Map();
@@ -108,6 +113,9 @@ export const eventsRouter = {
   watch: publicProcedure.input(watchInput).subscription(async function* ({ ctx, input, signal }) {
     const resumeFrom = input.lastEventId == null ? new Map<string, bigint>() : parseCursor(input.lastEventId);
     if (resumeFrom === undefined) throw new TRPCError({ code: "BAD_REQUEST", message: "lastEventId is not an event id of this stream" });
+    // An id naming a scraper this gateway does not watch would silently resume from nowhere.
+    const stranger = [...resumeFrom.keys()].find((address) => !ctx.state.scrapers.has(address));
+    if (stranger !== undefined) throw new TRPCError({ code: "BAD_REQUEST", message: `lastEventId names scraper ${stranger}, which this gateway does not watch` });
     const matches = matcher(input, ctx.state);
     // Listen before replaying: everything applied from now on is buffered here.
     const live = on(ctx.bus, APPLIED, signal === undefined ? {} : { signal }) as AsyncIterableIterator<[AppliedEvent]>;

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { isoTime } from "../state/time.js";
 import { jobView, platformStatsView, recentPreviews } from "../state/views.js";
 import type { LiveState } from "../state/live-state.js";
+import { currentCursor } from "./events.js";
 import { publicProcedure } from "./init.js";
 
 function statsOf(state: LiveState) {
@@ -38,8 +39,9 @@ export const statsRouter = {
   /**
    * Everything live right now: active jobs (with their first URL and the
    * item they last reported), platform totals, the recent item previews
-   * (oldest first) and each scraper's link. A client renders this, then
-   * applies `events.watch` from the same moment on.
+   * (oldest first), each scraper's link, and `cursor`: subscribing to
+   * `events.watch` with it as `lastEventId` continues exactly where this
+   * overview stands, so no event falls between the two.
    */
   overview: publicProcedure.query(({ ctx }) => {
     const now = ctx.now();
@@ -60,6 +62,8 @@ export const statsRouter = {
         at: isoTime(preview.atMs),
       })),
       scrapers: ctx.pool.health(),
+      /** Pass as `lastEventId` to `events.watch` to receive every event after this overview, none twice. */
+      cursor: currentCursor(ctx.state),
     };
   }),
 

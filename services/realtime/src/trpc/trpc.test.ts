@@ -282,6 +282,28 @@ describe("tRPC events.watch", () => {
     expect(resumed.events.map((event) => event.data.offset)).toEqual([startOffset + 1n, startOffset + 2n].map(String));
   });
 
+  it("continues from stats.overview's cursor with exactly the events applied after it", async () => {
+    const booted = await boot();
+    const { job_id: id } = await booted.http.jobs.start.mutate({ url: "https://example.test/" });
+    const seen = await appendProgress(booted, id, 2);
+    const overview = await booted.http.stats.overview.query();
+    expect(overview.cursor).toBe(`${booted.double.address}|${seen}`);
+    expect(overview.active_jobs.map((job) => job.job_id)).toEqual([id]);
+    const later = await appendProgress(booted, id, 2);
+    const resumed = watchEvents(booted.ws().client, { jobId: id, lastEventId: overview.cursor });
+    await vi.waitFor(() => expect(resumed.events).toHaveLength(2));
+    expect(resumed.events.map((event) => event.data.offset)).toEqual([later - 1n, later].map(String));
+  });
+
+  it("refuses a lastEventId naming a scraper it does not watch", async () => {
+    const { ws } = await boot();
+    const received = watchEvents(ws().client, { lastEventId: "10.9.9.9:1|5" });
+    await vi.waitFor(() => expect(received.errors).toHaveLength(1));
+    const error = received.errors[0] as TRPCClientError<AppRouter>;
+    expect(error.data).toMatchObject({ code: "BAD_REQUEST" });
+    expect(error.message).toMatch(/10\.9\.9\.9:1/);
+  });
+
   it("refuses a lastEventId it did not issue with BAD_REQUEST", async () => {
     const { ws } = await boot();
     const received = watchEvents(ws().client, { lastEventId: "not a cursor" });

@@ -79,8 +79,14 @@ try {
     { SCRAPER_ADDRESSES: process.env.SCRAPER_ADDRESSES ?? scraper.address },
     "gateway listening",
   );
+  const lines = [
+    ["dashboard", `${gateway.url}/`],
+    ["REST, WebSocket, tRPC", gateway.url],
+    ["scraper (gRPC)", scraper.address],
+    ["terminal client", "node services/cli/dist/main.js --help"],
+  ];
   process.stdout.write(
-    `\nTrawl is running.\n  gateway (REST + WebSocket): ${gateway.url}\n  scraper (gRPC):             ${scraper.address}\n` +
+    `\nTrawl is running.\n${lines.map(([label, value]) => `  ${`${label}:`.padEnd(24)}${value}\n`).join("")}` +
       `  try: curl -X POST ${gateway.url}/api/scrape -H 'content-type: application/json' -d '{"url":"https://example.com/","depth":1}'\n\n`,
   );
 } catch (err) {

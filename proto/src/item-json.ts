@@ -95,3 +95,30 @@ export function itemCsvHeader(): string {
 export function itemCsvRow(item: ItemRecord): string {
   return `${ITEM_CSV_COLUMNS.map((column) => csvField(item[column])).join(",")}\r\n`;
 }
+
+export const ITEM_EXPORT_FORMATS = ["json", "ndjson", "csv"] as const;
+export type ItemExportFormat = (typeof ITEM_EXPORT_FORMATS)[number];
+
+/** How an export frames its items: what comes first, each item (by its index), what comes last. */
+export interface ItemExportEncoding {
+  readonly begin: string;
+  item(record: ItemRecord, index: number): string;
+  readonly end: string;
+}
+
+/**
+ * The export formats, shared by the scraper's ExportItems (and so REST
+ * `/api/jobs/{id}/export`) and the `trawl export` command, so their bytes
+ * cannot drift: a JSON array with one item per line, NDJSON, or RFC 4180 CSV
+ * with CRLF records.
+ */
+export function itemExportEncoding(format: ItemExportFormat): ItemExportEncoding {
+  switch (format) {
+    case "json":
+      return { begin: "[", item: (record, i) => `${i === 0 ? "" : ","}\n${JSON.stringify(record)}`, end: "\n]\n" };
+    case "ndjson":
+      return { begin: "", item: (record) => `${JSON.stringify(record)}\n`, end: "" };
+    case "csv":
+      return { begin: itemCsvHeader(), item: (record) => itemCsvRow(record), end: "" };
+  }
+}

@@ -5,29 +5,30 @@
  */
 import { create } from "@bufbuild/protobuf";
 import type * as grpc from "@grpc/grpc-js";
-import { ExportFormat, ExportItemsResponseSchema, itemCsvHeader, itemCsvRow, itemJson, type ExportItemsRequest, type ExportItemsResponse, type Item } from "@trawl/proto";
+import { ExportFormat, ExportItemsResponseSchema, itemExportEncoding, itemJson, type ExportItemsRequest, type ExportItemsResponse, type Item, type ItemExportFormat } from "@trawl/proto";
 
 /** Bytes gathered before a chunk is written. */
 export const EXPORT_CHUNK_BYTES = 64 * 1024;
 
-/** The encoder of one format: what comes first, each item, what comes last. */
+const FORMAT_NAMES: Partial<Record<ExportFormat, ItemExportFormat>> = {
+  [ExportFormat.JSON]: "json",
+  [ExportFormat.NDJSON]: "ndjson",
+  [ExportFormat.CSV]: "csv",
+};
+
+/** The shared item encoding of `format`, over stored Items; undefined for an unknown format. */
+export function exportEncoding(format: ExportFormat): Encoding | undefined {
+  const name = FORMAT_NAMES[format];
+  if (name === undefined) return undefined;
+  const records = itemExportEncoding(name);
+  return { begin: records.begin, item: (item, index) => records.item(itemJson(item), index), end: records.end };
+}
+
+/** What comes first, each stored item, what comes last. */
 interface Encoding {
   begin: string;
   item(item: Item, index: number): string;
   end: string;
-}
-
-export function exportEncoding(format: ExportFormat): Encoding | undefined {
-  switch (format) {
-    case ExportFormat.JSON:
-      return { begin: "[", item: (item, i) => `${i === 0 ? "" : ","}\n${JSON.stringify(itemJson(item))}`, end: "\n]\n" };
-    case ExportFormat.NDJSON:
-      return { begin: "", item: (item) => `${JSON.stringify(itemJson(item))}\n`, end: "" };
-    case ExportFormat.CSV:
-      return { begin: itemCsvHeader(), item: (item) => itemCsvRow(itemJson(item)), end: "" };
-    default:
-      return undefined;
-  }
 }
 
 type ExportCall = grpc.ServerWritableStream<ExportItemsRequest, ExportItemsResponse>;

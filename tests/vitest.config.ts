@@ -6,7 +6,7 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
-    include: ["fixture/**/*.test.ts", "e2e/**/*.test.ts"],
+    include: ["fixture/**/*.test.ts", "e2e/**/*.test.ts", "browser/**/*.test.ts"],
     setupFiles: ["support/cleanup.ts"],
     testTimeout: 120_000,
     hookTimeout: 90_000,

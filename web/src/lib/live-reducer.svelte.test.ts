@@ -126,6 +126,10 @@ describe("applyOverview", () => {
       { job_id: JOB, platform: "web", item: { id: "old", url: "https://x.test/old", word_count: 1, links_found: 0, depth: 0 }, at },
       { job_id: JOB, platform: "web", item: { id: "new", url: "https://x.test/new", word_count: 1, links_found: 0, depth: 0 }, at },
     ],
+    recent_errors: [
+      { jobId: JOB, seq: "3", offset: "3", time: at, pageFailed: { url: "https://x.test/gone", errorKind: "PAGE_ERROR_KIND_HTTP", httpStatus: 404, message: "HTTP 404" } },
+      { jobId: "job-0", seq: "9", offset: "1", time: at, failed: { errorMessage: "every start URL failed" } },
+    ],
     scrapers: [],
     cursor: "",
   });
@@ -137,6 +141,18 @@ describe("applyOverview", () => {
     expect(data.previews.map((preview) => preview.item.id)).toEqual(["new", "old"]);
     applyOverview(data, overview(5, "processing", "2023-11-14T22:14:01.000Z"));
     expect(data.previews).toHaveLength(2);
+  });
+
+  it("fills the errors feed with the failures from before the page subscribed, newest first, once", () => {
+    const data = reactive();
+    applyOverview(data, overview(5, "processing", "2023-11-14T22:14:00.000Z"));
+    expect(data.errors.map((entry) => [entry.scope, entry.url ?? entry.message])).toEqual([
+      ["job", "every start URL failed"],
+      ["page", "https://x.test/gone"],
+    ]);
+    expect(data.jobErrors[JOB]?.map((entry) => entry.httpStatus)).toEqual([404]);
+    applyOverview(data, overview(5, "processing", "2023-11-14T22:14:01.000Z"));
+    expect(data.errors).toHaveLength(2);
   });
 
   it("never moves a card's counts back, nor an ended job back to running", () => {

@@ -88,6 +88,27 @@ function finish(card: JobCard, status: "completed" | "failed" | "cancelled", seq
   if (error !== null && error !== "") card.error = error;
 }
 
+/**
+ * The errors-feed entry of a failure event (a page, a batch's start URL, or
+ * the whole job), or undefined for any other event. `target` is the job's
+ * first URL, shown for a job failure.
+ */
+export function errorEntryOf(event: JobEventJson, key: string, atMs: number, target: string): ErrorEntry | undefined {
+  const jobId = event.jobId ?? "";
+  if (event.pageFailed !== undefined) {
+    const failed = event.pageFailed;
+    return { key, jobId, scope: "page", url: failed.url ?? null, kind: errorKindLabel(failed.errorKind), httpStatus: failed.httpStatus ?? null, message: failed.message ?? "", atMs };
+  }
+  if (event.taskFailed !== undefined) {
+    return { key, jobId, scope: "task", url: event.taskFailed.url ?? null, kind: null, httpStatus: null, message: event.taskFailed.errorMessage ?? "", atMs };
+  }
+  if (event.failed !== undefined) {
+    const message = event.failed.errorMessage ?? "";
+    return { key, jobId, scope: "job", url: target === "" ? null : target, kind: null, httpStatus: null, message: message === "" ? "Job failed" : message, atMs };
+  }
+  return undefined;
+}
+
 /** Applies one `events.watch` event. */
 export function applyEvent(data: LiveData, event: JobEventJson, receivedAtMs: number): ApplyOutcome {
   const jobId = event.jobId ?? "";
@@ -132,22 +153,9 @@ export function applyEvent(data: LiveData, event: JobEventJson, receivedAtMs: nu
       addPreview(data, { key, jobId, platform: card.platform, item, atMs });
     }
   } else if (event.pageFailed !== undefined) {
-    const failed = event.pageFailed;
-    applyCounters(card, failed.counters, latest);
-    addError(data, {
-      key,
-      jobId,
-      scope: "page",
-      url: failed.url ?? null,
-      kind: errorKindLabel(failed.errorKind),
-      httpStatus: failed.httpStatus ?? null,
-      message: failed.message ?? "",
-      atMs,
-    });
+    applyCounters(card, event.pageFailed.counters, latest);
   } else if (event.pageSkipped !== undefined) {
     applyCounters(card, event.pageSkipped.counters, latest);
-  } else if (event.taskFailed !== undefined) {
-    addError(data, { key, jobId, scope: "task", url: event.taskFailed.url ?? null, kind: null, httpStatus: null, message: event.taskFailed.errorMessage ?? "", atMs });
   } else if (event.scanProgress !== undefined) {
     card.currentPath = event.scanProgress.currentPath ?? card.currentPath;
     card.pagesDone = Math.max(card.pagesDone, event.scanProgress.scanned ?? 0);
@@ -163,13 +171,13 @@ export function applyEvent(data: LiveData, event: JobEventJson, receivedAtMs: nu
     finish(card, "completed", seq, atMs, null);
   } else if (event.failed !== undefined) {
     applyCounters(card, event.failed.counters, latest);
-    const message = event.failed.errorMessage ?? "";
-    finish(card, "failed", seq, atMs, message);
-    addError(data, { key, jobId, scope: "job", url: card.target === "" ? null : card.target, kind: null, httpStatus: null, message: message === "" ? "Job failed" : message, atMs });
+    finish(card, "failed", seq, atMs, event.failed.errorMessage ?? "");
   } else if (event.cancelled !== undefined) {
     applyCounters(card, event.cancelled.counters, latest);
     finish(card, "cancelled", seq, atMs, event.cancelled.reason ?? null);
   }
+  const failure = errorEntryOf(event, key, atMs, card.target);
+  if (failure !== undefined) addError(data, failure);
   return "applied";
 }
 
@@ -186,6 +194,20 @@ export function applyOverview(data: LiveData, overview: Overview): void {
     else mergeSnapshot(known, snapshot, atMs >= known.factAtMs);
     pin(data, job.job_id);
   }
+  // Failures from before this page subscribed, oldest first from the server; the
+  // stream's own entries (keyed job:seq too) are newer and stay in front.
+  const shown = new Set(data.errors.map((entry) => entry.key));
+  for (const failure of [...overview.recent_errors].reverse()) {
+    if (data.errors.length >= MAX_ERRORS) break;
+    const key = `${failure.jobId ?? ""}:${Number(failure.seq ?? 0)}`;
+    const entry = errorEntryOf(failure, key, parseTime(failure.time) ?? atMs, data.jobs[failure.jobId ?? ""]?.target ?? "");
+    if (entry === undefined || shown.has(key)) continue;
+    shown.add(key);
+    data.errors.push(entry);
+    const own = listOf(data.jobErrors, entry.jobId);
+    if (own.length < MAX_ERRORS) own.push(entry);
+  }
+
   // Oldest first from the server; keep any already shown (newer) in front.
   const seen = new Set(data.previews.map((preview) => `${preview.jobId}:${preview.item.id}`));
   const older = [...overview.recent_previews].reverse();

@@ -2,10 +2,12 @@
  * The gateway's live state: what the reducer builds from the scrapers' event
  * streams and every view reads. Plain data; the reducer is the only writer.
  */
-import type { Item, JobStatus, Platform } from "@trawl/proto";
+import type { Item, JobEvent, JobStatus, Platform } from "@trawl/proto";
 
 /** How many recent item previews the state keeps (the dashboard's list). */
 export const RECENT_PREVIEWS = 20;
+/** How many recent failures (page, start URL, job) the state keeps (the dashboard's errors feed). */
+export const RECENT_ERRORS = 50;
 /** Finished jobs kept for late subscribers and polling; older ones are evicted (GetJob still finds them). */
 export const DEFAULT_MAX_FINISHED_JOBS = 10_000;
 
@@ -69,6 +71,8 @@ export interface LiveState {
   scrapers: Map<string, ScraperRecord>;
   /** The last RECENT_PREVIEWS previews, oldest first. */
   previews: PreviewRecord[];
+  /** The last RECENT_ERRORS failure events (pageFailed, taskFailed, failed), oldest first. */
+  errors: JobEvent[];
   /** Bumped on every applied change; lets callers cache views. */
   version: number;
   readonly maxFinishedJobs: number;
@@ -81,6 +85,7 @@ export function createLiveState(options: { scrapers?: readonly string[]; maxFini
     finished: new Set(),
     scrapers: new Map(),
     previews: [],
+    errors: [],
     version: 0,
     maxFinishedJobs: options.maxFinishedJobs ?? DEFAULT_MAX_FINISHED_JOBS,
   };

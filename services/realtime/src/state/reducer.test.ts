@@ -174,6 +174,23 @@ describe("applyEvent", () => {
     expect(state.previews.map((preview) => preview.item.id)).toEqual(Array.from({ length: 20 }, (_, i) => `page_${i + 6}`));
   });
 
+  it("remembers the last 50 failures (page, start URL, job), oldest first", () => {
+    const state = createLiveState();
+    const script = new JobScript("job-1", Platform.WEB, offsetCounter());
+    applyEvent(state, A, script.started());
+    applyEvent(state, A, script.itemScraped(1, webItem(1), page(1, 60, 1, 0)));
+    const failures = Array.from({ length: 55 }, (_, n) => script.pageFailed(n + 2, page(n + 2, 60, 1, n + 1)));
+    for (const failure of failures) applyEvent(state, A, failure);
+    const taskFailed = script.event(60, { case: "taskFailed", value: { taskId: "t1", url: "https://example.test/gone", errorMessage: "HTTP 404" } });
+    applyEvent(state, A, taskFailed);
+    const failed = script.failed(61, page(56, 60, 1, 55), "every start URL failed");
+    applyEvent(state, A, failed);
+    expect(state.errors).toHaveLength(50);
+    expect(state.errors.at(-1)).toBe(failed);
+    expect(state.errors.at(-2)).toBe(taskFailed);
+    expect(state.errors[0]).toBe(failures[7]);
+  });
+
   it("evicts the oldest finished jobs beyond the limit", () => {
     const state = createLiveState({ maxFinishedJobs: 2 });
     const offsets = offsetCounter();

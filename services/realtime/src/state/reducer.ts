@@ -7,6 +7,7 @@
  */
 import { isTerminal, JobStatus, Platform, type Job, type JobCounters, type JobEvent, type Snapshot } from "@trawl/proto";
 import {
+  RECENT_ERRORS,
   RECENT_PREVIEWS,
   scraperRecord,
   type JobCounts,
@@ -81,8 +82,12 @@ export function applyEvent(state: LiveState, scraperAddress: string, event: JobE
       totals.pages++;
       totals.errorCount++;
       totals.processingMsTotal += kind.value.processingMs;
+      rememberError(state, event);
       break;
     }
+    case "taskFailed":
+      rememberError(state, event);
+      break;
     case "pageSkipped":
       setCounts(job.counts, kind.value.counters);
       break;
@@ -101,6 +106,7 @@ export function applyEvent(state: LiveState, scraperAddress: string, event: JobE
     case "failed":
       setCounts(job.counts, kind.value.counters);
       finish(state, job, JobStatus.FAILED, atMs, kind.value.errorMessage);
+      rememberError(state, event);
       break;
     case "cancelled":
       setCounts(job.counts, kind.value.counters);
@@ -114,6 +120,11 @@ export function applyEvent(state: LiveState, scraperAddress: string, event: JobE
   }
   state.version++;
   return job;
+}
+
+function rememberError(state: LiveState, event: JobEvent): void {
+  if (state.errors.length >= RECENT_ERRORS) state.errors.shift();
+  state.errors.push(event);
 }
 
 /**

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { isoTime } from "../state/time.js";
 import { jobView, platformStatsView, recentPreviews } from "../state/views.js";
 import type { LiveState } from "../state/live-state.js";
+import { eventJson } from "./event-bus.js";
 import { currentCursor } from "./events.js";
 import { publicProcedure } from "./init.js";
 
@@ -38,8 +39,8 @@ export const statsRouter = {
 
   /**
    * Everything live right now: active jobs (with their first URL and the
-   * item they last reported), platform totals, the recent item previews
-   * (oldest first), each scraper's link, and `cursor`: subscribing to
+   * item they last reported), platform totals, the recent item previews and
+   * failures (oldest first), each scraper's link, and `cursor`: subscribing to
    * `events.watch` with it as `lastEventId` continues exactly where this
    * overview stands, so no event falls between the two.
    */
@@ -61,6 +62,8 @@ export const statsRouter = {
         item: itemJson(preview.item),
         at: isoTime(preview.atMs),
       })),
+      /** The most recent failures (pageFailed, taskFailed, failed events), oldest first. */
+      recent_errors: ctx.state.errors.map(eventJson),
       scrapers: ctx.pool.health(),
       /** Pass as `lastEventId` to `events.watch` to receive every event after this overview, none twice. */
       cursor: currentCursor(ctx.state),

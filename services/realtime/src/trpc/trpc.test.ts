@@ -240,6 +240,13 @@ describe("tRPC events.watch", () => {
     await vi.waitFor(() => expect(web.events).toHaveLength(1));
     expect(web.events[0]?.data).toMatchObject({ jobId: a, failed: { errorMessage: "boom" } });
     expect(reddit.events).toEqual([]);
+    // The overview keeps those failures for a dashboard that opens later.
+    const { recent_errors: recent } = await booted.http.stats.overview.query();
+    expect(recent.map((event) => [event.jobId, event.pageFailed?.url ?? event.failed?.errorMessage])).toEqual([
+      [b, "https://example.test/b/x"],
+      [a, "https://example.test/a/x"],
+      [a, "boom"],
+    ]);
   });
 
   it("resumes from the last tracked id with exactly the missed events, once, in order, then live", async () => {
@@ -289,6 +296,7 @@ describe("tRPC events.watch", () => {
     const overview = await booted.http.stats.overview.query();
     expect(overview.cursor).toBe(`${booted.double.address}|${seen}`);
     expect(overview.active_jobs.map((job) => job.job_id)).toEqual([id]);
+    expect(overview.recent_errors).toEqual([]);
     const later = await appendProgress(booted, id, 2);
     const resumed = watchEvents(booted.ws().client, { jobId: id, lastEventId: overview.cursor });
     await vi.waitFor(() => expect(resumed.events).toHaveLength(2));

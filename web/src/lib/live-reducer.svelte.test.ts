@@ -155,6 +155,18 @@ describe("applyOverview", () => {
     expect(data.errors).toHaveLength(2);
   });
 
+  it("shows a failure or an item once when the overview and the resumed stream both bring it", () => {
+    const data = reactive();
+    applyOverview(data, overview(5, "processing", "2023-11-14T22:14:00.000Z"));
+    // The stream replays the failure the overview already listed (job-1, seq 3), and an item it listed.
+    applyEvent(data, { jobId: JOB, seq: "3", offset: "3", time: "2023-11-14T22:14:00.000Z", pageFailed: { url: "https://x.test/gone", errorKind: "PAGE_ERROR_KIND_HTTP", httpStatus: 404, message: "HTTP 404" } }, 0);
+    applyEvent(data, { jobId: JOB, seq: "4", offset: "4", time: "2023-11-14T22:14:00.000Z", itemScraped: { item: { id: "new", url: "https://x.test/new" } } }, 0);
+    expect(data.errors.filter((entry) => entry.url === "https://x.test/gone")).toHaveLength(1);
+    expect(data.jobErrors[JOB]?.filter((entry) => entry.url === "https://x.test/gone")).toHaveLength(1);
+    expect(data.previews.filter((preview) => preview.item.id === "new")).toHaveLength(1);
+    expect(new Set(data.errors.map((entry) => entry.key)).size).toBe(data.errors.length);
+  });
+
   it("never moves a card's counts back, nor an ended job back to running", () => {
     const data = reactive();
     applyEvent(data, started(), 0);

@@ -64,14 +64,22 @@ function listOf<T>(lists: Record<string, T[]>, key: string): T[] {
   return lists[key] ?? [];
 }
 
+/**
+ * After a reconnect the page re-reads the overview while the resumed stream
+ * replays what it missed, so the same item or failure can arrive both ways:
+ * each is shown once.
+ */
 function addPreview(data: LiveData, preview: Preview): void {
-  pushNewest(data.previews, preview, MAX_PREVIEWS);
-  pushNewest(listOf(data.jobPreviews, preview.jobId), preview, MAX_PREVIEWS);
+  const same = (shown: Preview): boolean => shown.jobId === preview.jobId && shown.item.id === preview.item.id;
+  if (!data.previews.some(same)) pushNewest(data.previews, preview, MAX_PREVIEWS);
+  const own = listOf(data.jobPreviews, preview.jobId);
+  if (!own.some(same)) pushNewest(own, preview, MAX_PREVIEWS);
 }
 
 function addError(data: LiveData, entry: ErrorEntry): void {
-  pushNewest(data.errors, entry, MAX_ERRORS);
-  pushNewest(listOf(data.jobErrors, entry.jobId), entry, MAX_ERRORS);
+  if (!data.errors.some((shown) => shown.key === entry.key)) pushNewest(data.errors, entry, MAX_ERRORS);
+  const own = listOf(data.jobErrors, entry.jobId);
+  if (!own.some((shown) => shown.key === entry.key)) pushNewest(own, entry, MAX_ERRORS);
 }
 
 /** Sets `card`'s status from the event with sequence `seq`, unless a later fact already did. */
@@ -205,7 +213,7 @@ export function applyOverview(data: LiveData, overview: Overview): void {
     shown.add(key);
     data.errors.push(entry);
     const own = listOf(data.jobErrors, entry.jobId);
-    if (own.length < MAX_ERRORS) own.push(entry);
+    if (own.length < MAX_ERRORS && !own.some((known) => known.key === key)) own.push(entry);
   }
 
   // Oldest first from the server; keep any already shown (newer) in front.

@@ -93,7 +93,7 @@ describe("hostile input", () => {
     expectIso(frame?.timestamp, "job_error.timestamp");
   });
 
-  it.each(["/ws/nope", "/ws/statsx", "/socket", "/api/scrape", "/ws/scraping/a/b/c"])("refuses a WebSocket upgrade on %s", async (path) => {
+  it.each(["/ws/nope/deeper", "/ws/scan", "/ws/statsx/1", "/socket", "/api/scrape", "/ws/scraping/a/b/c"])("refuses a WebSocket upgrade on %s", async (path) => {
     const refused = await RecordingClient.expectRefused(`${suite.stack.gateway.wsUrl}${path}`);
     expect(refused.opened).toBe(false);
     if (refused.statusCode !== undefined) expect(refused.statusCode).toBe(404);

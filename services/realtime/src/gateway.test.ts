@@ -198,7 +198,7 @@ describe("gateway end to end with a scripted scraper", () => {
 
   it("answers an upgrade to an unknown path with 404 and drops the socket", async () => {
     const { port } = await boot(["127.0.0.1:1"]);
-    const { head, closed } = await rawUpgrade(port, "/ws/elsewhere");
+    const { head, closed } = await rawUpgrade(port, "/ws/scraping/a/b");
     expect(head).toMatch(/^HTTP\/1\.1 404/);
     await closed;
   });

@@ -8,15 +8,22 @@ import type { AddressInfo } from "node:net";
 import type { WatchEventsResponse } from "@trawl/proto";
 import { pino, type Logger } from "pino";
 import type { GatewayConfig } from "./config.js";
-import { encodeEvent, encodeJobState, PONG_JSON } from "./dialects/seed000.js";
+import { type EventDialect, publishDialectFrames } from "./dialects/dialect.js";
+import type { DialectDeps } from "./dialects/dialect-deps.js";
+import { SEED002_DIALECT } from "./dialects/seed002.js";
+import { SEED003_JOB_DIALECT, SEED003_SCAN_DIALECT } from "./dialects/seed003.js";
+import { PONG_JSON } from "./dialects/seed000.js";
 import { createHttpApp } from "./http/app.js";
 import { ScraperPool, type ScraperHealth } from "./scrapers/scraper-pool.js";
 import type { BackoffPolicy } from "./scrapers/backoff.js";
 import { createLiveState, type LiveState } from "./state/live-state.js";
 import { applyEvent, applySnapshot } from "./state/reducer.js";
 import { CloseCode } from "./ws/close-codes.js";
-import { createWsEndpoints, publishFrames } from "./ws/endpoints.js";
+import { createWsEndpoints, SEED000_DIALECT } from "./ws/endpoints.js";
 import { Hub } from "./ws/hub.js";
+import { createFlatJobOpener } from "./ws/seed002-endpoint.js";
+import { createFileJobOpener, createScanOpener } from "./ws/seed003-endpoints.js";
+import { createSocketIoEdge, type SocketIoEdge } from "./socketio/socketio-edge.js";
 import { EventBus } from "./trpc/event-bus.js";
 import { createTrpcEdge } from "./trpc/serve.js";
 
@@ -55,18 +62,30 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
     logger,
   });
 
+  /** Every dialect of the raw WebSocket endpoints; each encodes an event once for all its subscribers. */
+  const dialects: readonly EventDialect[] = [SEED000_DIALECT, SEED002_DIALECT, SEED003_JOB_DIALECT, SEED003_SCAN_DIALECT];
   const bus = new EventBus();
+  // Assigned below, once the pool exists; events only arrive after listen().
+  let socketio: SocketIoEdge | undefined;
   const onMessage = (address: string, message: WatchEventsResponse): void => {
     if (message.message.case === "event") {
       const event = message.message.value;
       const job = applyEvent(state, address, event);
       if (job === undefined) return;
-      if (hub.hasSubscribers(job.id)) publishFrames(hub, encodeEvent(event, job));
+      for (const dialect of dialects) {
+        if (hub.hasSubscribers(job.id, dialect.channel)) publishDialectFrames(hub, dialect.channel, dialect.encodeEvent(event, job));
+      }
+      socketio?.onApplied(event, job);
       bus.publish(address, event);
     } else if (message.message.case === "snapshot") {
       const outcome = applySnapshot(state, address, message.message.value);
       logger.info({ scraper: address, jobs: outcome.changed.length, removed: outcome.removed.length }, "applied scraper snapshot");
-      for (const job of outcome.changed) if (hub.hasSubscribers(job.id)) publishFrames(hub, encodeJobState(job, now()));
+      for (const job of outcome.changed) {
+        for (const dialect of dialects) {
+          if (hub.hasSubscribers(job.id, dialect.channel)) publishDialectFrames(hub, dialect.channel, dialect.encodeJobState(job, now()));
+        }
+        socketio?.onJobState(job);
+      }
     }
   };
 
@@ -78,8 +97,17 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
   });
   const trpc = createTrpcEdge({ state, pool, bus, now }, { maxPayloadBytes: config.wsMaxPayloadBytes, heartbeatMs: config.wsHeartbeatMs, logger });
+  const deps: DialectDeps = { state, hub, pool, now, logger };
+  socketio = createSocketIoEdge(deps, {
+    maxPayloadBytes: config.wsMaxPayloadBytes,
+    backlog: { maxQueuedPackets: 64, slowClientTimeoutMs: config.wsSlowClientTimeoutMs },
+  });
   const endpoints = createWsEndpoints({
     trpc: trpc.handleUpgrade,
+    socketio: socketio.handleUpgrade,
+    flatJob: createFlatJobOpener(deps),
+    fileJob: createFileJobOpener(deps),
+    scan: createScanOpener(deps),
     state,
     hub,
     lookupJob: (jobId, deadlineMs) => pool.getJob(jobId, deadlineMs),
@@ -97,6 +125,7 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
     dashboardDir: config.dashboardDir,
   });
   const server: Server = createServer(app);
+  socketio.attach(server);
   server.on("upgrade", endpoints.handleUpgrade);
   server.on("clientError", (error, socket) => {
     logger.debug({ err: error.message }, "http client error");
@@ -132,6 +161,7 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
         pool.stop();
         hub.stopHeartbeat();
         trpc.close();
+        await socketio?.close();
         await hub.closeAll(CloseCode.GOING_AWAY, "server shutting down", CLOSE_GRACE_MS);
         if (!server.listening) return;
         await new Promise<void>((resolve) => {

@@ -16,6 +16,7 @@ import { jobJson } from "./job-json.js";
 import { isoInstant, LIST_LIMIT_MESSAGE, listJobsPage, PLATFORMS_MESSAGE, STATUSES_MESSAGE } from "./job-list-query.js";
 import { jobStatusJson } from "./job-status.js";
 import { pipeExport } from "./export.js";
+import { wsStatsHandler } from "./ws-stats.js";
 import { fieldOfScraperError, scanRequestSchema, scrapeRequestSchema, startUrls, toScanJobRequest, toStartJobRequest } from "./scrape-request.js";
 
 export interface HttpAppOptions {
@@ -119,6 +120,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
       platform_stats: platformStatsView(state),
     });
   });
+
+  app.get("/ws/stats", wsStatsHandler(options));
 
   app.get("/ws/scraping/:job_id/status", async (req, res) => {
     const jobId = req.params.job_id;

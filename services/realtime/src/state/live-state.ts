@@ -8,6 +8,8 @@ import type { Item, JobEvent, JobStatus, Platform } from "@trawl/proto";
 export const RECENT_PREVIEWS = 20;
 /** How many recent failures (page, start URL, job) the state keeps (the dashboard's errors feed). */
 export const RECENT_ERRORS = 50;
+/** The most TaskStarted events a running job keeps for late subscribers (one per start URL). */
+export const MAX_OPENING_TASKS = 1_000;
 /** Finished jobs kept for late subscribers and polling; older ones are evicted (GetJob still finds them). */
 export const DEFAULT_MAX_FINISHED_JOBS = 10_000;
 
@@ -39,6 +41,12 @@ export interface JobRecord {
   url: string;
   /** Time of the last applied event, the fallback for events without a time. */
   lastEventMs: number;
+  /**
+   * The job's JobStarted and TaskStarted events, as applied, while it runs
+   * (emptied when it ends): a dialect whose clients expect to see a job
+   * start (seed 002) replays them to a client that connects later.
+   */
+  opening: JobEvent[];
 }
 
 export interface PlatformTotals {

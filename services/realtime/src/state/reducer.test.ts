@@ -191,6 +191,19 @@ describe("applyEvent", () => {
     expect(state.errors[0]).toBe(failures[7]);
   });
 
+  it("keeps a running job's start and task starts for late subscribers, and forgets them when it ends", () => {
+    const state = createLiveState();
+    const script = new JobScript("job-1", Platform.WEB, offsetCounter());
+    const started = script.started();
+    applyEvent(state, A, started);
+    const task = script.taskStarted(10);
+    applyEvent(state, A, task);
+    applyEvent(state, A, script.progress(20, page(1, 5, 1, 0)));
+    expect(state.jobs.get("job-1")?.opening).toEqual([started, task]);
+    applyEvent(state, A, script.completed(30, page(5, 5, 5, 0)));
+    expect(state.jobs.get("job-1")?.opening).toEqual([]);
+  });
+
   it("evicts the oldest finished jobs beyond the limit", () => {
     const state = createLiveState({ maxFinishedJobs: 2 });
     const offsets = offsetCounter();

@@ -7,6 +7,7 @@
  */
 import { isTerminal, JobStatus, Platform, type Job, type JobCounters, type JobEvent, type Snapshot } from "@trawl/proto";
 import {
+  MAX_OPENING_TASKS,
   RECENT_ERRORS,
   RECENT_PREVIEWS,
   scraperRecord,
@@ -58,8 +59,12 @@ export function applyEvent(state: LiveState, scraperAddress: string, event: JobE
       }
       if (!ended) job.status = JobStatus.RUNNING;
       platformTotals(scraper, job.platform);
+      if (!ended) job.opening = [event];
       break;
     }
+    case "taskStarted":
+      if (!ended && job.opening.length > 0 && job.opening.length <= MAX_OPENING_TASKS) job.opening.push(event);
+      break;
     case "progress":
       setCounts(job.counts, kind.value.counters);
       if (kind.value.currentItem !== undefined) job.currentItem = kind.value.currentItem;
@@ -192,6 +197,7 @@ export function recordFromJob(job: Job, scraperAddress: string): JobRecord {
     finishedAtMs,
     error: job.error,
     currentItem: undefined,
+    opening: [],
     lastSeq: job.lastSeq,
     url: job.spec?.urls[0] ?? "",
     lastEventMs: finishedAtMs ?? startedAtMs,
@@ -211,6 +217,7 @@ function stubRecord(state: LiveState, id: string, scraperAddress: string, atMs: 
     finishedAtMs: undefined,
     error: "",
     currentItem: undefined,
+    opening: [],
     lastSeq: 0n,
     url: "",
     lastEventMs: atMs,
@@ -225,6 +232,7 @@ function finish(state: LiveState, job: JobRecord, status: JobStatus, atMs: numbe
   job.status = status;
   job.finishedAtMs = atMs;
   job.error = error;
+  job.opening = [];
   markFinished(state, job.id);
 }
 

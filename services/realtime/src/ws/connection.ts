@@ -78,6 +78,7 @@ export class Connection {
   private drainArmed = false;
   private corked = false;
   private drainTimer: NodeJS.Timeout | undefined;
+  private textHandler: ((text: string) => void) | undefined;
   private slowTimer: NodeJS.Timeout | undefined;
   private readonly closeListeners: Array<() => void> = [];
 
@@ -100,6 +101,15 @@ export class Connection {
   /** Frames waiting for the socket to drain (queued + conflated). */
   get backlogSize(): number {
     return this.queue.length - this.queueHead + this.pending.size;
+  }
+
+  /**
+   * Hands every text message to `handler` instead of answering it with the
+   * pong frame: for endpoints whose clients send commands (seed 003's scan
+   * socket). Binary frames are still refused with 1003.
+   */
+  onText(handler: (text: string) => void): void {
+    this.textHandler = handler;
   }
 
   /** Runs `listener` once when the socket has closed. */
@@ -233,12 +243,17 @@ export class Connection {
     this.close(CloseCode.TRY_AGAIN_LATER, "client too slow");
   };
 
-  private readonly onMessage = (_data: WebSocket.RawData, isBinary: boolean): void => {
+  private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
     if (isBinary) {
       this.close(CloseCode.UNSUPPORTED_DATA, "binary frames are not supported");
       return;
     }
-    this.send(this.options.pongFrame, Delivery.DROP, "");
+    if (this.textHandler === undefined) {
+      this.send(this.options.pongFrame, Delivery.DROP, "");
+      return;
+    }
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    this.textHandler(bytes.toString("utf8"));
   };
 
   private readonly onPong = (): void => {

@@ -8,7 +8,10 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
+import type { DialectFrame, EventDialect } from "../dialects/dialect.js";
 import {
+  encodeEvent,
+  encodeJobState,
   encodeInitialState,
   encodeJobInitialState,
   encodeStats,
@@ -23,7 +26,7 @@ import { recordFromJob } from "../state/reducer.js";
 import type { OwnedJob } from "../scrapers/scraper-pool.js";
 import { CloseCode } from "./close-codes.js";
 import { Delivery, type Connection } from "./connection.js";
-import type { Hub } from "./hub.js";
+import { type Hub, SEED000_CHANNEL } from "./hub.js";
 import { parseStatsInterval, routeUpgrade, STATS_INTERVAL_ERROR } from "./routes.js";
 
 /** How long a rendered initial_state / stats body is reused for clients connecting or ticking together. */
@@ -43,7 +46,26 @@ export interface WsEndpointOptions {
   logger: Logger;
   /** Takes upgrades routed to `/trpc` (the tRPC WebSocket transport); 404 without it. */
   trpc?: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Takes upgrades routed to `/socket.io/` (seed 004); 404 without it. */
+  socketio?: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** `/ws/scraping/{job_id}?format=flat`: seed 002's flat events. */
+  flatJob?: JobOpener;
+  /** `/ws/{job_id}`: seed 003's file-processing messages. */
+  fileJob?: JobOpener;
+  /** `/ws/scan/{scan_id}`: seed 003's directory-scan socket. */
+  scan?: (connection: Connection, scanId: string) => void;
 }
+
+/**
+ * Opens a job endpoint of a dialect on an accepted connection. `job` is the
+ * job as the state (or, for one that has not streamed yet, its scraper) knows
+ * it; undefined when no scraper knows the id — the dialect answers in its own
+ * error form and closes.
+ */
+export type JobOpener = (connection: Connection, jobId: string, job: JobRecord | undefined) => void;
+
+/** The `format` values `/ws/scraping/{job_id}` accepts. */
+export const JOB_FORMAT_ERROR = "format must be flat, or absent for the seed 000 messages";
 
 export interface WsEndpoints {
   /** The HTTP server's 'upgrade' listener. */
@@ -67,10 +89,17 @@ export function deliveryOf(type: Seed000Type): Delivery {
   }
 }
 
-/** Encodes each frame's text once and fans the same Buffer out through the hub. */
-export function publishFrames(hub: Hub, frames: readonly Seed000Frame[]): void {
-  for (const frame of frames) hub.publish(frame.jobId, Buffer.from(frame.json), deliveryOf(frame.type));
+/** Seed 000 frames as dialect frames: each text encoded to bytes once. */
+export function seed000DialectFrames(frames: readonly Seed000Frame[]): DialectFrame[] {
+  return frames.map((frame) => ({ jobId: frame.jobId, data: Buffer.from(frame.json), delivery: deliveryOf(frame.type) }));
 }
+
+/** The seed 000 dialect (`/ws/scraping`, `/ws/scraping/{job_id}`). */
+export const SEED000_DIALECT: EventDialect = {
+  channel: SEED000_CHANNEL,
+  encodeEvent: (event, job) => seed000DialectFrames(encodeEvent(event, job)),
+  encodeJobState: (job, nowMs) => seed000DialectFrames(encodeJobState(job, nowMs)),
+};
 
 export function createWsEndpoints(options: WsEndpointOptions): WsEndpoints {
   const { state, hub, logger } = options;
@@ -91,17 +120,31 @@ export function createWsEndpoints(options: WsEndpointOptions): WsEndpoints {
     connection.send(frame, Delivery.ALWAYS, "");
   };
 
-  const openJob = async (connection: Connection, jobId: string): Promise<void> => {
-    let job: JobRecord | undefined = state.jobs.get(jobId);
-    if (job === undefined) {
-      // A job started a moment ago may not have streamed yet: ask before refusing.
-      const found = await options.lookupJob(jobId, JOB_LOOKUP_DEADLINE_MS).catch((error: unknown) => {
-        logger.warn({ jobId, err: error instanceof Error ? error.message : String(error) }, "job lookup failed");
-        return undefined;
-      });
-      if (connection.isClosed) return;
-      job = state.jobs.get(jobId) ?? (found === undefined ? undefined : recordFromJob(found.job, found.address));
-    }
+  /** The job as the state knows it; a job started a moment ago may not have streamed yet, so its scrapers are asked before refusing. */
+  const resolveJob = async (jobId: string): Promise<JobRecord | undefined> => {
+    const known = state.jobs.get(jobId);
+    if (known !== undefined) return known;
+    const found = await options.lookupJob(jobId, JOB_LOOKUP_DEADLINE_MS).catch((error: unknown) => {
+      logger.warn({ jobId, err: error instanceof Error ? error.message : String(error) }, "job lookup failed");
+      return undefined;
+    });
+    return state.jobs.get(jobId) ?? (found === undefined ? undefined : recordFromJob(found.job, found.address));
+  };
+
+  /** Resolves the job, then hands the connection to `opener` (unless the client left meanwhile). */
+  const acceptJob = (request: IncomingMessage, socket: Duplex, head: Buffer, jobId: string, opener: JobOpener): void =>
+    accept(request, socket, head, (connection) => {
+      resolveJob(jobId)
+        .then((job) => {
+          if (!connection.isClosed) opener(connection, jobId, job);
+        })
+        .catch((error: unknown) => {
+          logger.error({ jobId, err: error instanceof Error ? error.message : String(error) }, "job subscription failed");
+          connection.close(CloseCode.INTERNAL_ERROR, "internal error");
+        });
+    });
+
+  const openJob: JobOpener = (connection, jobId, job) => {
     if (job === undefined) {
       connection.send(Buffer.from(encodeUnknownJob(jobId, options.now())), Delivery.ALWAYS, jobId);
       connection.close(CloseCode.POLICY_VIOLATION, "unknown job");
@@ -138,13 +181,22 @@ export function createWsEndpoints(options: WsEndpointOptions): WsEndpoints {
       switch (route.kind) {
         case "scraping":
           return accept(request, socket, head, openScraping);
-        case "job":
+        case "job": {
+          if (route.format === null || route.format === "") return acceptJob(request, socket, head, route.jobId, openJob);
+          if (route.format === "flat" && options.flatJob !== undefined) return acceptJob(request, socket, head, route.jobId, options.flatJob);
           return accept(request, socket, head, (connection) => {
-            openJob(connection, route.jobId).catch((error: unknown) => {
-              logger.error({ jobId: route.jobId, err: error instanceof Error ? error.message : String(error) }, "job subscription failed");
-              connection.close(CloseCode.INTERNAL_ERROR, "internal error");
-            });
+            connection.send(Buffer.from(JSON.stringify({ type: "error", message: JOB_FORMAT_ERROR })), Delivery.ALWAYS, "");
+            connection.close(CloseCode.POLICY_VIOLATION, "unknown format");
           });
+        }
+        case "file-job":
+          return options.fileJob === undefined ? refuse(socket, 404, "Not Found", "not_found") : acceptJob(request, socket, head, route.jobId, options.fileJob);
+        case "scan": {
+          const openScan = options.scan;
+          return openScan === undefined ? refuse(socket, 404, "Not Found", "not_found") : accept(request, socket, head, (connection) => openScan(connection, route.scanId));
+        }
+        case "socketio":
+          return options.socketio === undefined ? refuse(socket, 404, "Not Found", "not_found") : options.socketio(request, socket, head);
         case "stats":
           return accept(request, socket, head, (connection) => openStats(connection, route.interval));
         case "trpc":

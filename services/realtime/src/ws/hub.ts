@@ -1,14 +1,19 @@
 /**
  * The hub: every open connection, who subscribed to what, and the fan-out.
- * A frame is encoded by the caller once and the same Buffer is handed to the
- * global subscribers and to that job's subscribers — O(subscribers), no
- * per-client serialisation. It also runs the heartbeat over all connections
- * with a single unref()ed timer.
+ * Subscriptions are per channel — one channel a dialect (seed 000, the flat
+ * events of seed 002, …) — because each dialect encodes an event its own way.
+ * A frame is encoded by the caller once per channel and the same Buffer is
+ * handed to the channel's global subscribers and to that job's subscribers —
+ * O(subscribers), no per-client serialisation. It also runs the heartbeat
+ * over all connections with a single unref()ed timer.
  */
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type WebSocket from "ws";
 import { Connection, type Delivery, type SendPolicy } from "./connection.js";
+
+/** The channel of the seed 000 endpoints, the default. */
+export const SEED000_CHANNEL = "seed000";
 
 export interface HubOptions {
   policy: SendPolicy;
@@ -19,9 +24,13 @@ export interface HubOptions {
 
 export class Hub {
   private readonly connections = new Set<Connection>();
-  private readonly global = new Set<Connection>();
+  /** Channel → connections subscribed to every job's frames. */
+  private readonly global = new Map<string, Set<Connection>>();
+  /** Subscription key (channel + job id) → connections. */
   private readonly byJob = new Map<string, Set<Connection>>();
-  /** The job ids each connection subscribed to, for cleanup on close. */
+  /** Job id → how many channels have subscribers to it (for the seed 000 status count). */
+  private readonly jobRefs = new Map<string, number>();
+  /** The subscription keys of each connection, for cleanup on close. */
   private readonly jobsOf = new Map<Connection, Set<string>>();
   private heartbeat: NodeJS.Timeout | undefined;
   /** Connections corked during the current tick. */
@@ -35,9 +44,9 @@ export class Hub {
     return this.connections.size;
   }
 
-  /** Jobs with at least one job-specific subscriber. */
+  /** Jobs with at least one job-specific subscriber, on any channel. */
   get jobSubscriptionCount(): number {
-    return this.byJob.size;
+    return this.jobRefs.size;
   }
 
   /** Every open connection (for tests and diagnostics). */
@@ -57,42 +66,59 @@ export class Hub {
     return connection;
   }
 
-  /** Subscribes `connection` to the frames of every job. */
-  subscribeAll(connection: Connection): void {
-    if (!connection.isClosed) this.global.add(connection);
-  }
-
-  /** Subscribes `connection` to the frames of `jobId`. */
-  subscribeJob(connection: Connection, jobId: string): void {
+  /** Subscribes `connection` to the frames of every job on `channel`. */
+  subscribeAll(connection: Connection, channel: string = SEED000_CHANNEL): void {
     if (connection.isClosed) return;
-    let subscribers = this.byJob.get(jobId);
+    let subscribers = this.global.get(channel);
     if (subscribers === undefined) {
       subscribers = new Set();
-      this.byJob.set(jobId, subscribers);
+      this.global.set(channel, subscribers);
     }
     subscribers.add(connection);
-    let jobs = this.jobsOf.get(connection);
-    if (jobs === undefined) {
-      jobs = new Set();
-      this.jobsOf.set(connection, jobs);
-    }
-    jobs.add(jobId);
   }
 
-  /** True when a frame about `jobId` would reach anyone (lets callers skip encoding). */
-  hasSubscribers(jobId: string): boolean {
-    return this.global.size > 0 || this.byJob.has(jobId);
+  /** Subscribes `connection` to the frames of `jobId` on `channel`. */
+  subscribeJob(connection: Connection, jobId: string, channel: string = SEED000_CHANNEL): void {
+    if (connection.isClosed) return;
+    const key = subscriptionKey(channel, jobId);
+    let subscribers = this.byJob.get(key);
+    if (subscribers === undefined) {
+      subscribers = new Set();
+      this.byJob.set(key, subscribers);
+      this.jobRefs.set(jobId, (this.jobRefs.get(jobId) ?? 0) + 1);
+    }
+    subscribers.add(connection);
+    let keys = this.jobsOf.get(connection);
+    if (keys === undefined) {
+      keys = new Set();
+      this.jobsOf.set(connection, keys);
+    }
+    keys.add(key);
+  }
+
+  /** Ends `connection`'s subscription to `jobId` on `channel` (the connection stays open). */
+  unsubscribeJob(connection: Connection, jobId: string, channel: string = SEED000_CHANNEL): void {
+    const key = subscriptionKey(channel, jobId);
+    this.jobsOf.get(connection)?.delete(key);
+    this.dropSubscriber(key, connection);
+  }
+
+  /** True when a frame about `jobId` on `channel` would reach anyone (lets callers skip encoding). */
+  hasSubscribers(jobId: string, channel: string = SEED000_CHANNEL): boolean {
+    return (this.global.get(channel)?.size ?? 0) > 0 || this.byJob.has(subscriptionKey(channel, jobId));
   }
 
   /**
-   * Sends one encoded frame about `jobId` to its subscribers and the global
-   * ones. Sockets stay corked until the end of the tick, so a burst of events
-   * costs each client one write rather than one per frame.
+   * Sends one encoded frame about `jobId` to its subscribers on `channel` and
+   * the channel's global ones. Sockets stay corked until the end of the tick,
+   * so a burst of events costs each client one write rather than one per
+   * frame. `key` is what the frame conflates on (default: the job id).
    */
-  publish(jobId: string, data: Buffer, delivery: Delivery): void {
-    for (const connection of this.global) this.deliver(connection, data, delivery, jobId);
-    const subscribers = this.byJob.get(jobId);
-    if (subscribers !== undefined) for (const connection of subscribers) this.deliver(connection, data, delivery, jobId);
+  publish(jobId: string, data: Buffer, delivery: Delivery, channel: string = SEED000_CHANNEL, key: string = jobId): void {
+    const global = this.global.get(channel);
+    if (global !== undefined) for (const connection of global) this.deliver(connection, data, delivery, key);
+    const subscribers = this.byJob.get(subscriptionKey(channel, jobId));
+    if (subscribers !== undefined) for (const connection of subscribers) this.deliver(connection, data, delivery, key);
     if (this.corked.length > 0 && !this.uncorkScheduled) {
       this.uncorkScheduled = true;
       setImmediate(this.uncorkAll);
@@ -155,14 +181,29 @@ export class Hub {
 
   private forget(connection: Connection): void {
     this.connections.delete(connection);
-    this.global.delete(connection);
-    const jobs = this.jobsOf.get(connection);
-    if (jobs === undefined) return;
-    for (const jobId of jobs) {
-      const subscribers = this.byJob.get(jobId);
-      subscribers?.delete(connection);
-      if (subscribers?.size === 0) this.byJob.delete(jobId);
-    }
+    for (const subscribers of this.global.values()) subscribers.delete(connection);
+    const keys = this.jobsOf.get(connection);
+    if (keys === undefined) return;
+    for (const key of keys) this.dropSubscriber(key, connection);
     this.jobsOf.delete(connection);
   }
+
+  private dropSubscriber(key: string, connection: Connection): void {
+    const subscribers = this.byJob.get(key);
+    if (subscribers === undefined || !subscribers.delete(connection) || subscribers.size > 0) return;
+    this.byJob.delete(key);
+    const jobId = jobOfKey(key);
+    const refs = (this.jobRefs.get(jobId) ?? 1) - 1;
+    if (refs > 0) this.jobRefs.set(jobId, refs);
+    else this.jobRefs.delete(jobId);
+  }
+}
+
+/** Channel names never contain NUL. */
+function subscriptionKey(channel: string, jobId: string): string {
+  return `${channel}\u0000${jobId}`;
+}
+
+function jobOfKey(key: string): string {
+  return key.slice(key.indexOf("\u0000") + 1);
 }

@@ -1,0 +1,439 @@
+/**
+ * Seed 004's Socket.IO server on the gateway's own port, at `/socket.io/`
+ * (WebSocket and long-polling transports, upgrades from one to the other).
+ *
+ * Clients join rooms with `subscribe:job` / `subscribe:batch`; each applied
+ * scraper event is encoded once (seed004-messages.ts) and broadcast once to
+ * the job's room, so socket.io serializes it once for every subscriber.
+ * Progress messages are droppable for a client that has fallen behind
+ * (backlog.ts: the latest is delivered when it catches up); terminal messages
+ * always go, and after them the room is emptied, so nothing follows a
+ * terminal message. Bad input — an unknown event, a payload without a usable
+ * id, an unknown job — gets a `job:error` on that socket only.
+ *
+ * How it shares the HTTP server: socket.io only builds its engine.io server
+ * when attached to an http.Server, and engine.io's attach() then also adds an
+ * 'upgrade' listener, which would compete with the gateway's upgrade router
+ * (it destroys sockets for paths it does not route). So socket.io is attached
+ * to a detached http.Server that never listens, and the gateway's server gets
+ * exactly two hooks: `attach` routes `/socket.io/` HTTP requests (polling) to
+ * engine.io ahead of express, and the router hands `/socket.io/` upgrades to
+ * `handleUpgrade`.
+ */
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { isTerminal, type JobEvent } from "@trawl/proto";
+import { Server, type Socket } from "socket.io";
+import type { DialectDeps } from "../dialects/dialect-deps.js";
+import type { JobRecord } from "../state/live-state.js";
+import { recordFromJob } from "../state/reducer.js";
+import { timestampMs } from "../state/time.js";
+import { SocketBacklog, type BacklogPolicy, type OwedMessage } from "./backlog.js";
+import { JobFactsBook, type JobFacts } from "./job-facts.js";
+import {
+  changesBatch,
+  CLIENT_EVENTS,
+  encodeBatchMessage,
+  encodeBatchState,
+  encodeJobEvent,
+  encodeJobState,
+  encodeRequestError,
+  isClientEvent,
+  parseIdRequest,
+  type ClientEvent,
+  type ConnectionMessage,
+  type JobMessage,
+  type SubscribedMessage,
+} from "./seed004-messages.js";
+import { blockedIsPossible } from "./status-map.js";
+
+export interface SocketIoEdge {
+  /** Binds to the gateway's HTTP server (polling requests at /socket.io/). */
+  attach(server: HttpServer): void;
+  /** Takes WebSocket upgrades the gateway routed to /socket.io/. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Called for every event the gateway applied; `job` is the state after it. */
+  onApplied(event: JobEvent, job: JobRecord): void;
+  /** Called when a scraper snapshot replaced `job`. */
+  onJobState(job: JobRecord): void;
+  /** Disconnects every client. */
+  close(): Promise<void>;
+  /** Connected Socket.IO clients (diagnostics, tests). */
+  readonly clientCount: number;
+}
+
+export interface SocketIoEdgeOptions {
+  /** Largest message a client may send (engine.io's maxHttpBufferSize), as WS_MAX_PAYLOAD_BYTES for the raw endpoints. */
+  maxPayloadBytes: number;
+  /** When a client is behind, and how long it may stay so. */
+  backlog: BacklogPolicy;
+  /** Rooms one connection may be in. */
+  maxSubscriptions: number;
+  /** Subscriptions of one connection that may wait for a scraper's answer at once. */
+  maxPendingLookups: number;
+  /** Deadline of the GetJob that checks a job the state does not know (yet). */
+  lookupDeadlineMs: number;
+}
+
+export const SOCKETIO_PATH = "/socket.io";
+
+export const DEFAULT_SOCKETIO_OPTIONS: SocketIoEdgeOptions = {
+  maxPayloadBytes: 65_536,
+  // A healthy client drains its buffer on every write; 64 queued packets is a client that stopped reading.
+  backlog: { maxQueuedPackets: 64, slowClientTimeoutMs: 10_000 },
+  maxSubscriptions: 256,
+  maxPendingLookups: 16,
+  lookupDeadlineMs: 3_000,
+};
+
+/**
+ * Origins allowed to read polling responses: loopback pages only (the seed's
+ * development frontend on http://localhost:3000, a console on a local page).
+ * Trawl has no authentication yet, so no other site gets CORS access; pages
+ * the gateway serves itself are same-origin anyway. WebSocket connections
+ * are not subject to CORS.
+ */
+export const CORS_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
+
+/** Per-connection bookkeeping. */
+interface Client {
+  readonly socket: Socket;
+  readonly backlog: SocketBacklog;
+  /** Latest subscribe request per room, so an unsubscribe overtakes a subscription still being looked up. */
+  readonly intents: Map<string, number>;
+  nextIntent: number;
+  pendingLookups: number;
+}
+
+type Ack = (payload: unknown) => void;
+
+const jobRoom = (jobId: string): string => `job:${jobId}`;
+const batchRoom = (batchId: string): string => `batch:${batchId}`;
+
+function isSocketIoPath(url: string | undefined): boolean {
+  const path = (url ?? "/").split("?", 1)[0] ?? "/";
+  return path === SOCKETIO_PATH || path.startsWith(`${SOCKETIO_PATH}/`);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketIoEdgeOptions> = {}): SocketIoEdge {
+  const options: SocketIoEdgeOptions = { ...DEFAULT_SOCKETIO_OPTIONS, ...overrides };
+  const { state, pool } = deps;
+  const logger = deps.logger.child({ edge: "socket.io" });
+  const facts = new JobFactsBook(state.maxFinishedJobs);
+  const clients = new Map<string, Client>();
+  /** Clients currently over their backlog bound (usually none). */
+  const behind = new Set<Client>();
+  /**
+   * Clients that subscribed from a scraper's Job before the gateway's stream
+   * delivered that job's events: job id → socket id → the seq their picture
+   * already reflects. Events up to that seq are not sent to them again.
+   */
+  const catchUp = new Map<string, Map<string, bigint>>();
+  let closing: Promise<void> | undefined;
+
+  const io = new Server({
+    path: SOCKETIO_PATH,
+    serveClient: false,
+    transports: ["polling", "websocket"],
+    maxHttpBufferSize: options.maxPayloadBytes,
+    cors: { origin: CORS_ORIGIN, methods: ["GET", "POST"] },
+  });
+  io.attach(createServer());
+  const engine = io.engine;
+  const rooms = io.of("/").adapter.rooms;
+  engine.on("connection_error", (error: { code?: number; message?: string }) => logger.debug({ code: error.code, err: error.message }, "socket.io connection refused"));
+
+  const hasMembers = (room: string): boolean => (rooms.get(room)?.size ?? 0) > 0;
+
+  /**
+   * Sends one message to a room: one broadcast, so socket.io encodes it once.
+   * A droppable message skips clients that are behind (it is owed to them
+   * instead); `skip` names clients whose picture already includes it.
+   */
+  const broadcast = (room: string, event: string, payload: unknown, droppable: boolean, skip: readonly string[]): void => {
+    const members = rooms.get(room);
+    if (members === undefined || members.size === 0) return;
+    const except = [...skip];
+    for (const client of behind) {
+      if (!members.has(client.socket.id) || skip.includes(client.socket.id)) continue;
+      if (droppable) {
+        client.backlog.owe(room, { event, payload });
+        except.push(client.socket.id);
+      } else {
+        client.backlog.forget(room);
+      }
+    }
+    (except.length === 0 ? io.to(room) : io.to(room).except(except)).emit(event, payload);
+  };
+
+  /** After a terminal message nothing more is sent for the job: its room is emptied. */
+  const closeRoom = (room: string): void => {
+    io.in(room).socketsLeave(room);
+  };
+
+  const catchUpSkips = (jobId: string, seq: bigint): string[] => {
+    const waiting = catchUp.get(jobId);
+    if (waiting === undefined) return [];
+    const skip: string[] = [];
+    for (const [socketId, seen] of waiting) {
+      if (seq <= seen) skip.push(socketId);
+      else waiting.delete(socketId);
+    }
+    if (waiting.size === 0) catchUp.delete(jobId);
+    return skip;
+  };
+
+  /**
+   * The job as the state knows it, after asking its scraper (GetJob) when the
+   * state does not know it yet or lacks a fact the answer needs (a batch's
+   * task count; the robots.txt refusals of a job that failed without
+   * fetching anything). Undefined when no scraper knows the id; throws when
+   * no scraper answers.
+   */
+  const resolveJob = async (jobId: string, needsTasks: boolean): Promise<JobRecord | undefined> => {
+    const known = state.jobs.get(jobId);
+    const knownFacts = facts.get(jobId);
+    const needsLookup =
+      known === undefined ||
+      (needsTasks && knownFacts?.tasks === undefined) ||
+      (blockedIsPossible(known.status, known.counts.pagesDone) && knownFacts?.robotsSkips === undefined);
+    if (!needsLookup) return known;
+    const found = await pool.getJob(jobId, options.lookupDeadlineMs);
+    if (found !== undefined) facts.learn(found.job);
+    return state.jobs.get(jobId) ?? (found === undefined ? undefined : recordFromJob(found.job, found.address));
+  };
+
+  const sendError = (client: Client, jobId: string | null, message: string, ack: Ack | undefined): void => {
+    const payload: JobMessage = encodeRequestError(jobId, message, deps.now());
+    client.socket.emit("job:error", payload);
+    ack?.(payload);
+  };
+
+  const subscribe = async (client: Client, event: "subscribe:job" | "subscribe:batch", id: string, ack: Ack | undefined): Promise<void> => {
+    const { socket } = client;
+    const asBatch = event === "subscribe:batch";
+    const room = asBatch ? batchRoom(id) : jobRoom(id);
+    // socket.rooms also holds the socket's own id.
+    if (!socket.rooms.has(room) && socket.rooms.size > options.maxSubscriptions) {
+      return sendError(client, id, `${event}: this connection already has ${options.maxSubscriptions} subscriptions; unsubscribe first`, ack);
+    }
+    if (client.pendingLookups >= options.maxPendingLookups) {
+      return sendError(client, id, `${event}: ${options.maxPendingLookups} subscriptions are still being looked up; wait for their answers`, ack);
+    }
+    const intent = ++client.nextIntent;
+    client.intents.set(room, intent);
+    client.pendingLookups++;
+    let job: JobRecord | undefined;
+    try {
+      job = await resolveJob(id, asBatch);
+    } catch (error) {
+      logger.warn({ jobId: id, err: errorText(error) }, "socket.io job lookup failed");
+      if (client.intents.get(room) === intent) client.intents.delete(room);
+      if (socket.connected) sendError(client, id, `${event}: no scraper answered for ${id}; try again`, ack);
+      return;
+    } finally {
+      client.pendingLookups--;
+    }
+    if (!socket.connected) return;
+    if (client.intents.get(room) !== intent) {
+      // Unsubscribed (or subscribed again) while the lookup ran: the later request wins; only an ack hears of this one.
+      ack?.(encodeRequestError(id, `${event}: superseded by a later request for ${id}`, deps.now()));
+      return;
+    }
+    client.intents.delete(room);
+    if (job === undefined) return sendError(client, id, `Unknown ${asBatch ? "batch" : "job"}: ${id}`, ack);
+
+    // From here on everything is synchronous: no event can slip between the picture and the join.
+    const live = state.jobs.get(id);
+    const current = live ?? job;
+    const jobFacts: JobFacts = facts.get(id) ?? { tasks: undefined, tasksEnded: 0, robotsSkips: undefined };
+    const subscribed: SubscribedMessage = asBatch ? { batch_id: id } : { job_id: id };
+    client.backlog.forget(room);
+    socket.emit("subscribed", subscribed);
+    if (asBatch) {
+      socket.emit("batch:update", encodeBatchState(current, jobFacts));
+    } else {
+      const picture = encodeJobState(current, jobFacts);
+      socket.emit(picture.event, picture.payload);
+    }
+    if (!isTerminal(current.status)) {
+      void socket.join(room);
+      if (live === undefined) {
+        const waiting = catchUp.get(id) ?? new Map<string, bigint>();
+        waiting.set(socket.id, current.lastSeq);
+        catchUp.set(id, waiting);
+      }
+    }
+    ack?.(subscribed);
+  };
+
+  const unsubscribe = (client: Client, event: "unsubscribe:job" | "unsubscribe:batch", id: string, ack: Ack | undefined): void => {
+    const room = event === "unsubscribe:batch" ? batchRoom(id) : jobRoom(id);
+    client.intents.delete(room);
+    client.backlog.forget(room);
+    void client.socket.leave(room);
+    ack?.(event === "unsubscribe:batch" ? { batch_id: id } : { job_id: id });
+  };
+
+  const handle = (client: Client, event: ClientEvent, args: unknown[]): void => {
+    const last = args.at(-1);
+    const ack = typeof last === "function" ? (last as Ack) : undefined;
+    const request = parseIdRequest(event, ack === undefined ? args[0] : args.length > 1 ? args[0] : undefined);
+    if (!request.ok) return sendError(client, null, request.message, ack);
+    switch (event) {
+      case "subscribe:job":
+      case "subscribe:batch":
+        subscribe(client, event, request.id, ack).catch((error: unknown) => {
+          logger.error({ jobId: request.id, err: errorText(error) }, "socket.io subscription failed");
+        });
+        return;
+      case "unsubscribe:job":
+      case "unsubscribe:batch":
+        return unsubscribe(client, event, request.id, ack);
+    }
+  };
+
+  const onConnection = (socket: Socket): void => {
+    socket.on("error", (error) => logger.debug({ sessionId: socket.id, err: errorText(error) }, "socket.io socket error"));
+    if (closing !== undefined) {
+      socket.disconnect(true);
+      return;
+    }
+    const client: Client = {
+      socket,
+      intents: new Map(),
+      nextIntent: 0,
+      pendingLookups: 0,
+      backlog: new SocketBacklog(socket.conn, options.backlog, {
+        onBehind: () => behind.add(client),
+        onCaughtUp: (owed: OwedMessage[]) => {
+          behind.delete(client);
+          for (const message of owed) socket.emit(message.event, message.payload);
+        },
+        onTooSlow: () => {
+          logger.info({ sessionId: socket.id, queuedPackets: client.backlog.queuedPackets }, "disconnecting slow socket.io client");
+          // Discard the transport: a graceful close would wait for the very buffer this client is not draining.
+          // The client sees a transport close and reconnects, as after any network failure.
+          socket.conn.close(true);
+        },
+      }),
+    };
+    clients.set(socket.id, client);
+    socket.on("disconnect", () => {
+      client.backlog.dispose();
+      behind.delete(client);
+      clients.delete(socket.id);
+      for (const [jobId, waiting] of catchUp) {
+        waiting.delete(socket.id);
+        if (waiting.size === 0) catchUp.delete(jobId);
+      }
+    });
+    for (const event of Object.keys(CLIENT_EVENTS) as ClientEvent[]) {
+      socket.on(event, (...args: unknown[]) => {
+        try {
+          handle(client, event, args);
+        } catch (error) {
+          // A throwing listener would escape socket.io's dispatch (process.nextTick) and crash the gateway.
+          logger.error({ sessionId: socket.id, event, err: errorText(error) }, "socket.io handler failed");
+        }
+      });
+    }
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      if (typeof event === "string" && isClientEvent(event)) return;
+      const last = args.at(-1);
+      const ack = typeof last === "function" ? (last as Ack) : undefined;
+      sendError(client, null, `unknown event ${JSON.stringify(event)}: use ${Object.keys(CLIENT_EVENTS).join(", ")}`, ack);
+    });
+    const greeting: ConnectionMessage = { connected: true, session_id: socket.id };
+    socket.emit("connection", greeting);
+  };
+  io.on("connection", onConnection);
+
+  /** Sends the state picture of a job a scraper snapshot replaced (its facts looked up first when they are missing). */
+  const refresh = async (jobId: string): Promise<void> => {
+    const needsTasks = hasMembers(batchRoom(jobId));
+    const job = await resolveJob(jobId, needsTasks);
+    if (job === undefined) return;
+    const jobFacts = facts.get(jobId);
+    if (hasMembers(jobRoom(jobId))) {
+      const picture = encodeJobState(job, jobFacts);
+      broadcast(jobRoom(jobId), picture.event, picture.payload, picture.droppable, []);
+      if (!picture.droppable) closeRoom(jobRoom(jobId));
+    }
+    if (jobFacts !== undefined && hasMembers(batchRoom(jobId))) {
+      broadcast(batchRoom(jobId), "batch:update", encodeBatchState(job, jobFacts), !isTerminal(job.status), []);
+      if (isTerminal(job.status)) closeRoom(batchRoom(jobId));
+    }
+  };
+
+  return {
+    get clientCount() {
+      return clients.size;
+    },
+
+    attach(server) {
+      const others = server.listeners("request").slice();
+      server.removeAllListeners("request");
+      server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+        if (!isSocketIoPath(request.url)) {
+          for (const listener of others) Reflect.apply(listener, server, [request, response]);
+          return;
+        }
+        if (closing !== undefined) {
+          response.writeHead(503, { "content-type": "application/json", connection: "close" });
+          response.end(JSON.stringify({ error: "shutting_down", message: "server shutting down" }));
+          return;
+        }
+        engine.handleRequest(request, response);
+      });
+    },
+
+    handleUpgrade(request, socket, head) {
+      if (closing !== undefined) {
+        socket.destroy();
+        return;
+      }
+      engine.handleUpgrade(request, socket, head);
+    },
+
+    onApplied(event, job) {
+      const jobFacts = facts.observe(event);
+      const toJob = hasMembers(jobRoom(job.id));
+      const toBatch = hasMembers(batchRoom(job.id)) && changesBatch(event);
+      if (!toJob && !toBatch) return;
+      const skip = catchUpSkips(job.id, event.seq);
+      if (toJob) {
+        const message = encodeJobEvent(event, job, jobFacts);
+        if (message !== undefined) {
+          broadcast(jobRoom(job.id), message.event, message.payload, message.droppable, skip);
+          if (!message.droppable) closeRoom(jobRoom(job.id));
+        }
+      }
+      if (toBatch) {
+        const ends = isTerminal(job.status);
+        broadcast(batchRoom(job.id), "batch:update", encodeBatchMessage(job, jobFacts, timestampMs(event.time) ?? job.lastEventMs), !ends, skip);
+        if (ends) closeRoom(batchRoom(job.id));
+      }
+    },
+
+    onJobState(job) {
+      if (!hasMembers(jobRoom(job.id)) && !hasMembers(batchRoom(job.id))) return;
+      refresh(job.id).catch((error: unknown) => logger.warn({ jobId: job.id, err: errorText(error) }, "socket.io snapshot refresh failed"));
+    },
+
+    close() {
+      closing ??= (async () => {
+        for (const client of clients.values()) client.backlog.dispose();
+        behind.clear();
+        // Drops every connection without a socket.io DISCONNECT packet, so clients reconnect when the gateway is back.
+        // io.close() also closes the detached host server, which never listened (its callback's error is expected).
+        await io.close();
+      })();
+      return closing;
+    },
+  };
+}

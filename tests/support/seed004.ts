@@ -300,7 +300,7 @@ export function runClient(command: string, args: readonly string[], env: Record<
     lines,
     stderr,
     exited,
-    waitForLine: (what, predicate, timeoutMs = 120_000) => {
+    waitForLine: (what, predicate, timeoutMs = 45_000) => {
       const output = (): string => `stdout:\n${lines.join("\n")}\nstderr:\n${stderr.join("\n")}`;
       const found = waitFor(what, () => lines.find(predicate), { timeoutMs, detail: output });
       const died = exited.then((code) => {

@@ -3,7 +3,7 @@ import type { Api } from "./client.js";
 import type { ExitCode } from "./exit-codes.js";
 import type { OptionValues } from "./args.js";
 
-/** stdout or stderr: what the commands need of them, so tests can pass fakes. */
+/** stdout or stderr: what the commands need of them, so tests can pass in-memory streams. */
 export interface OutputStream {
   write(text: string): boolean;
   once(event: "drain" | "close" | "error", listener: () => void): unknown;

@@ -8,10 +8,12 @@
  * gateway exits 3; and a follow survives the gateway being killed and
  * restarted on the same port.
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { JobEventJson } from "@trawl/proto";
 import { afterAll, describe, expect, it } from "vitest";
 import { startLargeSite, type LargeSite } from "../fixture/large-site.js";
@@ -481,6 +483,15 @@ describe("mistakes", () => {
     expect(version.code).toBe(0);
     const pkg = JSON.parse(readFileSync(new URL("../../services/cli/package.json", import.meta.url), "utf8")) as { version: string };
     expect(version.stdout).toBe(`trawl ${pkg.version}\n`);
+  });
+
+  it("is installed as `trawl` by npm: the linked bin runs the built CLI", () => {
+    // npm links the committed launcher at install time, before anything is built.
+    const bin = fileURLToPath(new URL("../../node_modules/.bin/trawl", import.meta.url));
+    const run = spawnSync(bin, ["--version"], { encoding: "utf8", timeout: 30_000 });
+    expect(run.error, `running ${bin}`).toBeUndefined();
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^trawl \d+\.\d+\.\d+\n$/);
   });
 });
 

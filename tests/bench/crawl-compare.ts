@@ -118,7 +118,7 @@ async function baselineCrawl(file: string, concurrency: number): Promise<Measure
 async function trawlCrawl(watchers: number): Promise<Measured & { gatewayRssMb: number; gatewayCpuSeconds: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), "crawl-compare-trawl-"));
   // NODE_OPTIONS refuses --cpu-prof, so a preload starts the inspector's profiler instead.
-  const profile: Record<string, string> = PROFILE_DIR ? { NODE_OPTIONS: `--require ${fileURLToPath(new URL("./crawl-compare/cpu-profile.cjs", import.meta.url))}`, CPU_PROFILE_DIR: PROFILE_DIR } : {};
+  const profile: Record<string, string> = PROFILE_DIR ? { NODE_OPTIONS: `--require ${fileURLToPath(new URL("./cpu-profile.cjs", import.meta.url))}`, CPU_PROFILE_DIR: PROFILE_DIR } : {};
   const scraper = await startScraper({ ...profile, DATA_DIR: dataDir, CRAWL_CONCURRENCY: String(CONCURRENCY), CRAWL_MAX_PAGES_LIMIT: "20000", CRAWL_MAX_DEPTH: "20", PROGRESS_INTERVAL_MS: "250" });
   const gateway = await startGateway([scraper.address], profile);
   const monitor = await RecordingClient.connect(`${gateway.wsUrl}/ws/scraping`);

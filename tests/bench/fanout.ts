@@ -285,8 +285,8 @@ async function main(): Promise<void> {
 
   const profileDir = process.env.FANOUT_CPU_PROF;
   // FANOUT_CPU_PROF=<dir>: profile the gateway (written when it exits); it costs some CPU, so not for the figures.
-  const profiler = fileURLToPath(new URL("./fanout/cpu-profile.cjs", import.meta.url));
-  const gatewayEnv: Record<string, string> = profileDir === undefined ? {} : { NODE_OPTIONS: `--require ${profiler}`, FANOUT_CPU_PROF: profileDir };
+  const profiler = fileURLToPath(new URL("./cpu-profile.cjs", import.meta.url));
+  const gatewayEnv: Record<string, string> = profileDir === undefined ? {} : { NODE_OPTIONS: `--require ${profiler}`, CPU_PROFILE_DIR: profileDir };
   const BASELINES = [["bare", "baseline-ws-server"], ["sio", "baseline-socketio-server"]] as const;
 
   // ---- scenario 1 and idle memory: Trawl, then each baseline, each on a fresh process ----

@@ -1,9 +1,10 @@
 /**
- * Preloaded with NODE_OPTIONS=--require (which refuses --cpu-prof) when
- * CRAWL_COMPARE_PROFILE_DIR is set: profiles the whole process with the
- * inspector and writes <dir>/<pid>.cpuprofile when it exits. On the main
- * thread the inspector session answers synchronously, so the 'exit' handler
- * can still collect the profile.
+ * Preloaded with NODE_OPTIONS=--require (which refuses --cpu-prof) by the
+ * benchmarks when asked to profile (fanout.ts: FANOUT_CPU_PROF, crawl-compare.ts:
+ * CRAWL_COMPARE_PROFILE_DIR): when CPU_PROFILE_DIR is set it profiles the whole
+ * process with the inspector and writes <dir>/<pid>.cpuprofile when it exits.
+ * On the main thread the inspector session answers synchronously, so the
+ * 'exit' handler can still collect the profile.
  */
 "use strict";
 const inspector = require("node:inspector");

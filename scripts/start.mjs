@@ -83,7 +83,7 @@ try {
     ["dashboard", `${gateway.url}/`],
     ["REST, WebSocket, tRPC", gateway.url],
     ["scraper (gRPC)", scraper.address],
-    ["terminal client", "node services/cli/dist/main.js --help"],
+    ["terminal client", "npx trawl --help"],
   ];
   process.stdout.write(
     `\nTrawl is running.\n${lines.map(([label, value]) => `  ${`${label}:`.padEnd(24)}${value}\n`).join("")}` +

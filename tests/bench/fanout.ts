@@ -14,6 +14,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startGateway, type GatewayProcess } from "../support/stack.js";
 import { type Child, cpuSeconds, rssKb, sleep, startChild } from "./fanout/harness.js";
+import { type LoadGroup, type LoadReport, startLoadGroup } from "./fanout/load-group.js";
 
 // ---- file-descriptor limit: re-exec under a raised `ulimit -n` ----------------
 const WANTED_FDS = 65_536;
@@ -28,6 +29,10 @@ if (process.env.FANOUT_ULIMIT === undefined) {
 }
 
 const QUICK = process.env.FANOUT_QUICK === "1";
+/** Load-generator processes per measurement (FANOUT_LOAD_GENERATORS): two, so one client process is not the ceiling. */
+const LOAD_GENERATORS = Number(process.env.FANOUT_LOAD_GENERATORS ?? 2);
+/** FANOUT_ONLY=trawl,bare,sio,edges,slow runs a subset (default: all). */
+const ONLY = new Set((process.env.FANOUT_ONLY ?? "trawl,bare,sio,edges,slow").split(","));
 const WINDOW_MS = QUICK ? 2_000 : 4_000;
 const CLIENT_COUNTS = QUICK ? [200, 1_000] : [1_000, 5_000, 10_000];
 /** At the first N, R steps up from here until delivery breaks (the sustainable rate); the others run the issue's grid. */
@@ -59,20 +64,7 @@ interface Ran {
   t1: number;
   counts: { started: number; progress: number; itemScraped: number; completed: number };
 }
-interface Report {
-  clients: number;
-  healthy: number;
-  received: number;
-  minPerClient: number;
-  medianPerClient: number;
-  p50: number;
-  p99: number;
-  max: number;
-  slow: { clients: number; received: number; terminal: number; p50: number; closed: number };
-  healthyTerminal: number;
-  closes: Record<string, number>;
-  lastAt: number;
-}
+type Report = LoadReport;
 interface Row {
   target: string;
   edge: Edge;
@@ -101,28 +93,28 @@ function expectedFrames(edge: Edge, counts: Ran["counts"]): number {
   return edge === "sio-trawl" ? base : base + counts.itemScraped;
 }
 
-async function settle(loadGen: Child, expected: number): Promise<Report> {
+async function settle(loadGen: LoadGroup, expected: number): Promise<Report> {
   let last = -1;
-  let report = await loadGen.request<Report>({ cmd: "report" });
+  let report = await loadGen.report();
   // Wait while messages still arrive (a lagging server drains its backlog), at most 8 s.
   for (let i = 0; i < 32; i++) {
     if (report.minPerClient >= expected || report.received === last) break;
     last = report.received;
     await sleep(250);
-    report = await loadGen.request<Report>({ cmd: "report" });
+    report = await loadGen.report();
   }
   return report;
 }
 
-async function measure(scraper: Child, loadGen: Child, serverPid: number, target: string, edge: Edge, n: number, rate: number, jobs = JOBS, finish = false, windowMs = WINDOW_MS): Promise<Row> {
+async function measure(scraper: Child, loadGen: LoadGroup, serverPid: number, target: string, edge: Edge, n: number, rate: number, jobs = JOBS, finish = false, windowMs = WINDOW_MS): Promise<Row> {
   const t0 = Date.now();
-  await loadGen.request({ cmd: "measure", t0 });
+  await loadGen.measure(t0);
   const cpu0 = cpuSeconds(serverPid);
-  const lg0 = cpuSeconds(loadGen.pid);
+  const lg0 = loadGen.cpuSeconds();
   scraper.send({ cmd: "run", rate, durationMs: windowMs, jobs, finish });
   const ran = await scraper.next<Ran>("ran", windowMs + 30_000);
   const cpu1 = cpuSeconds(serverPid);
-  const lg1 = cpuSeconds(loadGen.pid);
+  const lg1 = loadGen.cpuSeconds();
   const seconds = (ran.t1 - t0) / 1000;
   const expected = expectedFrames(edge, ran.counts);
   const report = await settle(loadGen, expected);
@@ -166,7 +158,7 @@ interface TargetResult {
 async function fanout(scraper: Child, target: Target, url: string, serverPid: number, edge: Edge, clientCounts: number[], label = TARGET_NAMES[target], budgetMs = SWEEP_BUDGET_MS): Promise<TargetResult> {
   const deadline = Date.now() + budgetMs;
   const overBudget = () => Date.now() > deadline;
-  const loadGen = await startChild("load-generator");
+  const loadGen = await startLoadGroup(LOAD_GENERATORS);
   const result: TargetResult = { rows: [], memPerConnKb: {}, sustainable: 0, idleRss: {} };
   try {
     await sleep(500);
@@ -178,7 +170,7 @@ async function fanout(scraper: Child, target: Target, url: string, serverPid: nu
         log(`${label}: time budget reached, skipping N=${n}`);
         break;
       }
-      const answer = await loadGen.request<{ ok: number; failed: number; ms: number }>({ cmd: "connect", kind: edge, url, n: n - connected, jobs: JOBS });
+      const answer = await loadGen.connect(edge, url, n - connected, JOBS);
       connected = answer.ok;
       log(`${label}: ${connected} clients connected (${answer.failed} failed) in ${answer.ms} ms`);
       await sleep(1_000);
@@ -206,8 +198,7 @@ async function fanout(scraper: Child, target: Target, url: string, serverPid: nu
       if (answer.failed > n / 10) break;
     }
   } finally {
-    await loadGen.request({ cmd: "close" }).catch(() => undefined);
-    await loadGen.kill();
+    await loadGen.close();
   }
   return result;
 }
@@ -222,10 +213,10 @@ interface SlowResult {
 
 /** Scenario 3: 10% of clients stop reading during a run that ends with every job's terminal event. */
 async function slowConsumers(scraper: Child, label: string, url: string, serverPid: number, n: number, rate: number, jobs: string[]): Promise<SlowResult> {
-  const loadGen = await startChild("load-generator");
+  const loadGen = await startLoadGroup(LOAD_GENERATORS);
   try {
-    await loadGen.request({ cmd: "connect", kind: "ws", url, n });
-    await loadGen.request({ cmd: "pause", fraction: 0.1 });
+    await loadGen.connect("ws", url, n, []);
+    await loadGen.pause(0.1);
     const timeline: number[] = [];
     const sampler = setInterval(() => timeline.push(Math.round(rssKb(serverPid) / 1024)), 1_000);
     let row: Row;
@@ -235,30 +226,28 @@ async function slowConsumers(scraper: Child, label: string, url: string, serverP
       clearInterval(sampler);
     }
     // Let the slow clients read again and see what they were owed: conflated progress, terminal frames, or a close.
-    await loadGen.request({ cmd: "resume" });
+    await loadGen.resume();
     await sleep(3_000);
-    const report = await loadGen.request<Report>({ cmd: "report" });
+    const report = await loadGen.report();
     return { label, row, rssTimeline: timeline, slow: report.slow, expected: row.expected };
   } finally {
-    await loadGen.request({ cmd: "close" }).catch(() => undefined);
-    await loadGen.kill();
+    await loadGen.close();
   }
 }
 
 /** Memory per idle connection: RSS delta / N after N idle clients connect to a fresh server (no events flowing). */
 async function idleMemory(pid: number, url: string, edge: Edge, label: string): Promise<number> {
-  const loadGen = await startChild("load-generator");
+  const loadGen = await startLoadGroup(LOAD_GENERATORS);
   try {
     await sleep(1_000);
     const rss0 = rssKb(pid);
-    const answer = await loadGen.request<{ ok: number; failed: number; ms: number }>({ cmd: "connect", kind: edge, url, n: IDLE_N, jobs: [] });
+    const answer = await loadGen.connect(edge, url, IDLE_N, []);
     await sleep(2_000);
     const perConn = (rssKb(pid) - rss0) / Math.max(1, answer.ok);
     log(`${label}: ${answer.ok} idle clients (${answer.failed} failed, ${answer.ms} ms to connect): ${fmt(perConn, 1)} KB RSS each`);
     return perConn;
   } finally {
-    await loadGen.request({ cmd: "close" }).catch(() => undefined);
-    await loadGen.kill();
+    await loadGen.close();
   }
 }
 
@@ -290,14 +279,18 @@ async function main(): Promise<void> {
   const BASELINES = [["bare", "baseline-ws-server"], ["sio", "baseline-socketio-server"]] as const;
 
   // ---- scenario 1 and idle memory: Trawl, then each baseline, each on a fresh process ----
-  let gateway: GatewayProcess = await startGateway([address], gatewayEnv);
-  try {
-    idleKb.trawl = await idleMemory(gateway.pid, gateway.wsUrl, "ws", TARGET_NAMES.trawl);
-    results.trawl = await fanout(scraper, "trawl", gateway.wsUrl, gateway.pid, "ws", CLIENT_COUNTS);
-  } finally {
-    await gateway.stop();
+  let gateway: GatewayProcess;
+  if (ONLY.has("trawl")) {
+    gateway = await startGateway([address], gatewayEnv);
+    try {
+      idleKb.trawl = await idleMemory(gateway.pid, gateway.wsUrl, "ws", TARGET_NAMES.trawl);
+      results.trawl = await fanout(scraper, "trawl", gateway.wsUrl, gateway.pid, "ws", CLIENT_COUNTS);
+    } finally {
+      await gateway.stop();
+    }
   }
   for (const [target, module] of BASELINES) {
+    if (!ONLY.has(target)) continue;
     const server = await startChild(module, [address]);
     try {
       idleKb[target] = await idleMemory(server.pid, String(server.ready.url), target === "sio" ? "sio" : "ws", TARGET_NAMES[target]);
@@ -308,23 +301,29 @@ async function main(): Promise<void> {
   }
 
   // ---- scenarios 2 and 3 on a fresh gateway; scenario 3's bare-ws comparison after it ----
-  gateway = await startGateway([address], gatewayEnv);
-  try {
-    const trpc = await fanout(scraper, "trawl", gateway.url, gateway.pid, "trpc", [QUICK ? 100 : 500], "Trawl tRPC events.watch", EDGE_BUDGET_MS);
-    const sioTrawl = await fanout(scraper, "trawl", gateway.url, gateway.pid, "sio-trawl", [QUICK ? 100 : 1_000], "Trawl Socket.IO (seed 004)", EDGE_BUDGET_MS);
-    edges.push(trpc.rows, sioTrawl.rows);
-    Object.assign(results, { trpc, sioTrawl });
-    slow.push(await slowConsumers(scraper, "Trawl /ws/scraping", gateway.wsUrl, gateway.pid, SLOW_N, SLOW_RATE, ["slow-a", "slow-b"]));
-  } finally {
-    await gateway.stop();
+  if (ONLY.has("edges") || ONLY.has("slow")) {
+    gateway = await startGateway([address], gatewayEnv);
+    try {
+      if (ONLY.has("edges")) {
+        const trpc = await fanout(scraper, "trawl", gateway.url, gateway.pid, "trpc", [QUICK ? 100 : 500], "Trawl tRPC events.watch", EDGE_BUDGET_MS);
+        const sioTrawl = await fanout(scraper, "trawl", gateway.url, gateway.pid, "sio-trawl", [QUICK ? 100 : 1_000], "Trawl Socket.IO (seed 004)", EDGE_BUDGET_MS);
+        edges.push(trpc.rows, sioTrawl.rows);
+        Object.assign(results, { trpc, sioTrawl });
+      }
+      if (ONLY.has("slow")) slow.push(await slowConsumers(scraper, "Trawl /ws/scraping", gateway.wsUrl, gateway.pid, SLOW_N, SLOW_RATE, ["slow-a", "slow-b"]));
+    } finally {
+      await gateway.stop();
+    }
   }
   if (profileDir !== undefined) profileNote = `gateway CPU profile written under ${profileDir}`;
-  const bare = await startChild("baseline-ws-server", [address]);
-  try {
-    await sleep(500);
-    slow.push(await slowConsumers(scraper, "bare ws", String(bare.ready.url), bare.pid, SLOW_N, SLOW_RATE, ["slow-c", "slow-d"]));
-  } finally {
-    await bare.kill();
+  if (ONLY.has("slow")) {
+    const bare = await startChild("baseline-ws-server", [address]);
+    try {
+      await sleep(500);
+      slow.push(await slowConsumers(scraper, "bare ws", String(bare.ready.url), bare.pid, SLOW_N, SLOW_RATE, ["slow-c", "slow-d"]));
+    } finally {
+      await bare.kill();
+    }
   }
   await scraper.kill();
 

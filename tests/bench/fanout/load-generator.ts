@@ -176,7 +176,16 @@ function report() {
     healthyTerminal: healthy.reduce((s, c) => s + c.terminal, 0),
     closes,
     lastAt,
+    /** Sparse latency histograms ([ms, count] pairs), so reports of several load generators merge exactly. */
+    hist: sparse(hist),
+    slowHist: sparse(slowHist),
   };
+}
+
+function sparse(h: Uint32Array): Array<[number, number]> {
+  const pairs: Array<[number, number]> = [];
+  for (let ms = 0; ms < h.length; ms++) if (h[ms]! > 0) pairs.push([ms, h[ms]!]);
+  return pairs;
 }
 
 process.on("message", (message: { cmd: string; kind: ClientKind; url: string; n: number; jobs: string[]; t0: number; fraction: number; id: number }) => {

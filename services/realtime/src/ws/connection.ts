@@ -12,6 +12,7 @@ import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import WebSocket from "ws";
 import { CloseCode } from "./close-codes.js";
+import type { FrameBatch } from "./frame-batch.js";
 
 /** How a frame may be treated when the client has fallen behind. */
 export const Delivery = {
@@ -60,6 +61,8 @@ export interface ConnectionOptions {
   /** The frame answering any text message from the client. */
   pongFrame: Buffer;
   logger: Logger;
+  /** Called before a frame is sent outside the hub's tick batches, so frames keep the order they were produced in. */
+  beforeSend?: () => void;
 }
 
 const TEXT_FRAME = { binary: false } as const;
@@ -76,7 +79,6 @@ export class Connection {
   private queueHead = 0;
   private readonly pending = new Map<string, Buffer>();
   private drainArmed = false;
-  private corked = false;
   private drainTimer: NodeJS.Timeout | undefined;
   private textHandler: ((text: string) => void) | undefined;
   private slowTimer: NodeJS.Timeout | undefined;
@@ -124,6 +126,7 @@ export class Connection {
    * conflated frame of the same key.
    */
   send(data: Buffer, delivery: Delivery, key: string): void {
+    this.options.beforeSend?.();
     if (this.state === ConnectionState.OPEN) {
       if (this.ws.bufferedAmount <= this.options.policy.maxBufferedBytes) {
         this.ws.send(data, TEXT_FRAME);
@@ -137,21 +140,24 @@ export class Connection {
   }
 
   /**
-   * Holds the socket's writes until `uncork()`, so several frames published
-   * in one tick leave in one write (one syscall) instead of one each.
-   * Returns true when this call corked it.
+   * Sends a tick's frames from the hub: a healthy client gets the batch's
+   * pre-framed bytes in one write straight to its socket (the server sends
+   * no compressed or fragmented frames, so nothing of `ws`'s own can be in
+   * the middle of a frame there); a client over its bound gets each frame
+   * through the send policy.
    */
-  cork(): boolean {
-    if (this.corked || this.state !== ConnectionState.OPEN) return false;
-    this.corked = true;
-    this.socket.cork();
-    return true;
-  }
-
-  uncork(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.socket.uncork();
+  sendBatch(batch: FrameBatch): void {
+    if (this.state === ConnectionState.OPEN) {
+      if (this.ws.readyState !== WebSocket.OPEN) return;
+      if (this.ws.bufferedAmount <= this.options.policy.maxBufferedBytes) {
+        this.socket.write(batch.wireBytes);
+        return;
+      }
+      this.enterBacklog();
+    } else if (this.state !== ConnectionState.BACKLOGGED) {
+      return;
+    }
+    for (const frame of batch.frames) this.enqueue(frame.data, frame.delivery, frame.key);
   }
 
   /** Starts the close handshake; queued frames are discarded. */

@@ -171,4 +171,67 @@ describe("Hub and Connection send policy", () => {
     jobClient.ws.close();
     await vi.waitFor(() => expect(harness.hub.jobSubscriptionCount).toBe(0));
   });
+
+  it("frames payloads of every length class byte-exactly (7-bit, 16-bit and 64-bit lengths)", async () => {
+    const harness = await startHub({ maxBufferedBytes: 1 << 22, slowClientTimeoutMs: 10_000 });
+    const { client } = await connectClient(harness);
+    const lengths = [0, 1, 124, 125, 126, 127, 65_535, 65_536, 70_000];
+    for (const [n, length] of lengths.entries()) {
+      const json = JSON.stringify({ n, pad: "y".repeat(length) });
+      harness.hub.publish("j", Buffer.from(json), Delivery.ALWAYS);
+      if (n % 3 === 2) await yieldToClients();
+    }
+    await client.next((message) => message.n === lengths.length - 1);
+    expect(client.messages.map((message) => [message.n, (message.pad as string).length])).toEqual(lengths.map((length, n) => [n, length]));
+  });
+
+  it("delivers a tick's frames in publish order, interleaved with direct sends in the order they were made", async () => {
+    const harness = await startHub({ maxBufferedBytes: 1 << 20, slowClientTimeoutMs: 10_000 });
+    const { client, connection } = await connectClient(harness);
+    harness.hub.publish("j", frame({ n: 1 }), Delivery.ALWAYS);
+    harness.hub.publish("j", frame({ n: 2 }), Delivery.CONFLATE);
+    connection.send(frame({ n: 3 }), Delivery.ALWAYS, "");
+    harness.hub.publish("j", frame({ n: 4 }), Delivery.DROP_COUNTED);
+    connection.send(frame({ n: 5 }), Delivery.ALWAYS, "");
+    harness.hub.publish("j", frame({ n: 6 }), Delivery.ALWAYS);
+    await client.next((message) => message.n === 6);
+    expect(client.messages.map((message) => message.n)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it("sends a frame to exactly the clients subscribed when it was published, even when subscriptions change within the tick", async () => {
+    const harness = await startHub({ maxBufferedBytes: 1 << 20, slowClientTimeoutMs: 10_000 });
+    const { client: early } = await connectClient(harness, "/job/j");
+    const { client: late, connection: lateConnection } = await connectClient(harness, "/job/other");
+    const { client: leaving, connection: leavingConnection } = await connectClient(harness, "/job/j");
+    harness.hub.publish("j", frame({ n: 1 }), Delivery.ALWAYS);
+    harness.hub.subscribeJob(lateConnection, "j");
+    harness.hub.unsubscribeJob(leavingConnection, "j");
+    harness.hub.publish("j", frame({ n: 2 }), Delivery.ALWAYS);
+    harness.hub.publish("other", frame({ n: 3 }), Delivery.ALWAYS);
+    await early.next((message) => message.n === 2);
+    await late.next((message) => message.n === 3);
+    await leaving.next((message) => message.n === 1);
+    harness.hub.publish("j", frame({ n: 4 }), Delivery.ALWAYS);
+    await early.next((message) => message.n === 4);
+    await late.next((message) => message.n === 4);
+    expect(early.messages.map((message) => message.n)).toEqual([1, 2, 4]);
+    expect(late.messages.map((message) => message.n)).toEqual([2, 3, 4]);
+    expect(leaving.messages.map((message) => message.n)).toEqual([1]);
+  });
+
+  it("writes one tick's frames to a healthy client as a single write", async () => {
+    const harness = await startHub({ maxBufferedBytes: 1 << 20, slowClientTimeoutMs: 10_000 });
+    const { client, connection } = await connectClient(harness);
+    const socket = (connection.ws as unknown as { _socket: { write: (...args: unknown[]) => boolean } })._socket;
+    const write = socket.write.bind(socket);
+    let writes = 0;
+    socket.write = (...args: unknown[]) => {
+      writes++;
+      return write(...args);
+    };
+    for (let n = 1; n <= 50; n++) harness.hub.publish(`job-${n % 5}`, frame({ n }), n % 2 === 0 ? Delivery.CONFLATE : Delivery.ALWAYS);
+    await client.next((message) => message.n === 50);
+    expect(writes).toBe(1);
+    expect(client.messages.map((message) => message.n)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  });
 });

@@ -2,15 +2,20 @@
  * The hub: every open connection, who subscribed to what, and the fan-out.
  * Subscriptions are per channel — one channel a dialect (seed 000, the flat
  * events of seed 002, …) — because each dialect encodes an event its own way.
- * A frame is encoded by the caller once per channel and the same Buffer is
- * handed to the channel's global subscribers and to that job's subscribers —
- * O(subscribers), no per-client serialisation. It also runs the heartbeat
- * over all connections with a single unref()ed timer.
+ * A frame is encoded by the caller once per channel. Frames published in one
+ * tick are collected per subscriber set (a channel's global subscribers, or
+ * one job's on a channel) and at the end of the tick framed once, as one
+ * WebSocket byte run, which is written whole to every healthy subscriber: one
+ * write per client per tick and no per-client serialising, framing or copying.
+ * A client that has fallen behind gets the frames one by one through its send
+ * policy instead. It also runs the heartbeat over all connections with a
+ * single unref()ed timer.
  */
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type WebSocket from "ws";
 import { Connection, type Delivery, type SendPolicy } from "./connection.js";
+import { FrameBatch } from "./frame-batch.js";
 
 /** The channel of the seed 000 endpoints, the default. */
 export const SEED000_CHANNEL = "seed000";
@@ -33,9 +38,9 @@ export class Hub {
   /** The subscription keys of each connection, for cleanup on close. */
   private readonly jobsOf = new Map<Connection, Set<string>>();
   private heartbeat: NodeJS.Timeout | undefined;
-  /** Connections corked during the current tick. */
-  private readonly corked: Connection[] = [];
-  private uncorkScheduled = false;
+  /** This tick's frames, per subscriber set they go to. */
+  private readonly batches = new Map<Set<Connection>, FrameBatch>();
+  private flushScheduled = false;
 
   constructor(private readonly options: HubOptions) {}
 
@@ -60,6 +65,7 @@ export class Hub {
       policy: this.options.policy,
       pongFrame: this.options.pongFrame,
       logger: this.options.logger,
+      beforeSend: this.flush,
     });
     this.connections.add(connection);
     connection.onClosed(() => this.forget(connection));
@@ -74,6 +80,7 @@ export class Hub {
       subscribers = new Set();
       this.global.set(channel, subscribers);
     }
+    this.flushSet(subscribers);
     subscribers.add(connection);
   }
 
@@ -87,6 +94,7 @@ export class Hub {
       this.byJob.set(key, subscribers);
       this.jobRefs.set(jobId, (this.jobRefs.get(jobId) ?? 0) + 1);
     }
+    this.flushSet(subscribers);
     subscribers.add(connection);
     let keys = this.jobsOf.get(connection);
     if (keys === undefined) {
@@ -110,20 +118,24 @@ export class Hub {
 
   /**
    * Sends one encoded frame about `jobId` to its subscribers on `channel` and
-   * the channel's global ones. Sockets stay corked until the end of the tick,
-   * so a burst of events costs each client one write rather than one per
-   * frame. `key` is what the frame conflates on (default: the job id).
+   * the channel's global ones, at the end of the tick together with the
+   * tick's other frames for them. `key` is what the frame conflates on when a
+   * client is behind (default: the job id).
    */
   publish(jobId: string, data: Buffer, delivery: Delivery, channel: string = SEED000_CHANNEL, key: string = jobId): void {
     const global = this.global.get(channel);
-    if (global !== undefined) for (const connection of global) this.deliver(connection, data, delivery, key);
+    if (global !== undefined && global.size > 0) this.batchFor(global).add(data, delivery, key);
     const subscribers = this.byJob.get(subscriptionKey(channel, jobId));
-    if (subscribers !== undefined) for (const connection of subscribers) this.deliver(connection, data, delivery, key);
-    if (this.corked.length > 0 && !this.uncorkScheduled) {
-      this.uncorkScheduled = true;
-      setImmediate(this.uncorkAll);
-    }
+    if (subscribers !== undefined) this.batchFor(subscribers).add(data, delivery, key);
   }
+
+  /** Sends every frame published so far in this tick (the hub does so itself at the end of the tick). */
+  readonly flush = (): void => {
+    if (this.batches.size === 0) return;
+    const batches = [...this.batches];
+    this.batches.clear();
+    for (const [subscribers, batch] of batches) batch.sendTo(subscribers);
+  };
 
   /** Starts the ping/pong heartbeat: a connection that missed the last pong is terminated. */
   startHeartbeat(): void {
@@ -156,15 +168,30 @@ export class Hub {
     await closed;
   }
 
-  private deliver(connection: Connection, data: Buffer, delivery: Delivery, key: string): void {
-    if (connection.cork()) this.corked.push(connection);
-    connection.send(data, delivery, key);
+  private batchFor(subscribers: Set<Connection>): FrameBatch {
+    let batch = this.batches.get(subscribers);
+    if (batch === undefined) {
+      batch = new FrameBatch();
+      this.batches.set(subscribers, batch);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.onTickEnd);
+      }
+    }
+    return batch;
   }
 
-  private readonly uncorkAll = (): void => {
-    this.uncorkScheduled = false;
-    for (const connection of this.corked) connection.uncork();
-    this.corked.length = 0;
+  /** Sends the frames pending for `subscribers` before the set changes, so a frame reaches exactly the clients subscribed when it was published. */
+  private flushSet(subscribers: Set<Connection>): void {
+    const batch = this.batches.get(subscribers);
+    if (batch === undefined) return;
+    this.batches.delete(subscribers);
+    batch.sendTo(subscribers);
+  }
+
+  private readonly onTickEnd = (): void => {
+    this.flushScheduled = false;
+    this.flush();
   };
 
   private readonly beat = (): void => {
@@ -181,7 +208,10 @@ export class Hub {
 
   private forget(connection: Connection): void {
     this.connections.delete(connection);
-    for (const subscribers of this.global.values()) subscribers.delete(connection);
+    for (const subscribers of this.global.values()) {
+      if (subscribers.has(connection)) this.flushSet(subscribers);
+      subscribers.delete(connection);
+    }
     const keys = this.jobsOf.get(connection);
     if (keys === undefined) return;
     for (const key of keys) this.dropSubscriber(key, connection);
@@ -190,7 +220,10 @@ export class Hub {
 
   private dropSubscriber(key: string, connection: Connection): void {
     const subscribers = this.byJob.get(key);
-    if (subscribers === undefined || !subscribers.delete(connection) || subscribers.size > 0) return;
+    if (subscribers === undefined || !subscribers.has(connection)) return;
+    this.flushSet(subscribers);
+    subscribers.delete(connection);
+    if (subscribers.size > 0) return;
     this.byJob.delete(key);
     const jobId = jobOfKey(key);
     const refs = (this.jobRefs.get(jobId) ?? 1) - 1;

@@ -34,6 +34,12 @@ import { type CrawlReport, peakRssMb, processCpuSeconds } from "./crawl-compare/
 const RUNS = Number(process.env.CRAWL_COMPARE_RUNS ?? 2);
 const PAGES = Number(process.env.CRAWL_COMPARE_PAGES ?? 5_000);
 const WATCHERS = Number(process.env.CRAWL_COMPARE_WATCHERS ?? 1_000);
+/**
+ * The watchers' process runs at this niceness (CRAWL_COMPARE_WATCHER_NICE, default 19): it stands in for clients on
+ * other machines, so it gets the CPU Trawl leaves idle instead of taking a core from the crawl. 0 puts it on an equal
+ * footing with Trawl's processes (everything on the same two cores).
+ */
+const WATCHER_NICE = Number(process.env.CRAWL_COMPARE_WATCHER_NICE ?? 19);
 /** Trawl's default (and its configured maximum). */
 const CONCURRENCY = 8;
 /** What Crawlee is commonly run at; Trawl's scraper caps CRAWL_CONCURRENCY at 8, so only the baselines run here. */
@@ -55,9 +61,11 @@ process.once("exit", () => {
 });
 
 /** Runs a TypeScript file of crawl-compare/ in its own node process under a raised fd limit; lines of its stdout go to `onLine`. */
-function spawnChild(file: string, args: readonly (string | number)[], env: Record<string, string> = {}, onLine: (line: string) => void = () => {}): { child: ChildProcess; done: Promise<string> } {
+function spawnChild(file: string, args: readonly (string | number)[], env: Record<string, string> = {}, onLine: (line: string) => void = () => {}, nice = 0): { child: ChildProcess; done: Promise<string> } {
   const script = fileURLToPath(new URL(`./crawl-compare/${file}`, import.meta.url));
-  const quoted = [process.execPath, "--import", TSX_LOADER, script, ...args.map(String)].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const command = [process.execPath, "--import", TSX_LOADER, script, ...args.map(String)];
+  if (nice > 0) command.unshift("nice", "-n", String(nice));
+  const quoted = command.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
   const child = spawn("bash", ["-c", `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${quoted}`], {
     cwd: TESTS_DIR,
     env: { ...process.env, ...env },
@@ -130,7 +138,7 @@ async function trawlCrawl(watchers: number): Promise<Measured & { gatewayRssMb: 
       const opened = new Promise<number>((resolve) => (ready = resolve));
       load = spawnChild("watchers.ts", [`${gateway.wsUrl}/ws/scraping`, watchers], {}, (line) => {
         if (line.startsWith("READY ")) ready(Number(line.slice(6)));
-      });
+      }, WATCHER_NICE);
       const open = await Promise.race([opened, load.done.then(() => Number.NaN)]);
       if (open !== watchers) throw new Error(`only ${open} of ${watchers} watchers opened`);
     }

@@ -29,6 +29,7 @@ const envSchema = z.object({
   WS_MAX_BUFFERED_BYTES: positiveInt.default(1_048_576),
   WS_SLOW_CLIENT_TIMEOUT_MS: positiveInt.default(10_000),
   WS_HEARTBEAT_MS: positiveInt.default(30_000),
+  WS_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(1_000).default(10),
   WS_MAX_PAYLOAD_BYTES: positiveInt.default(65_536),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   DASHBOARD_DIR: z.string().min(1).default(DEFAULT_DASHBOARD_DIR),
@@ -43,6 +44,8 @@ export interface GatewayConfig {
   scraperAddresses: string[];
   wsMaxBufferedBytes: number;
   wsSlowClientTimeoutMs: number;
+  /** At most one write per client per this many ms while events stream in (0: one per event-loop turn). */
+  wsBatchWindowMs: number;
   wsHeartbeatMs: number;
   wsMaxPayloadBytes: number;
   logLevel: LogLevel;
@@ -82,6 +85,7 @@ export function parseConfig(env: Record<string, string | undefined>): GatewayCon
     scraperAddresses: env2.SCRAPER_ADDRESSES,
     wsMaxBufferedBytes: env2.WS_MAX_BUFFERED_BYTES,
     wsSlowClientTimeoutMs: env2.WS_SLOW_CLIENT_TIMEOUT_MS,
+    wsBatchWindowMs: env2.WS_BATCH_WINDOW_MS,
     wsHeartbeatMs: env2.WS_HEARTBEAT_MS,
     wsMaxPayloadBytes: env2.WS_MAX_PAYLOAD_BYTES,
     logLevel: env2.LOG_LEVEL,

@@ -58,6 +58,7 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
   const hub = new Hub({
     policy: { maxBufferedBytes: config.wsMaxBufferedBytes, slowClientTimeoutMs: config.wsSlowClientTimeoutMs },
     heartbeatMs: config.wsHeartbeatMs,
+    batchWindowMs: config.wsBatchWindowMs,
     pongFrame: Buffer.from(PONG_JSON),
     logger,
   });

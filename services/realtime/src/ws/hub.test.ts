@@ -24,8 +24,8 @@ afterEach(async () => {
   await Promise.all(harnesses.splice(0).map((harness) => harness.close()));
 });
 
-async function startHub(policy: SendPolicy, heartbeatMs = 60_000): Promise<Harness> {
-  const hub = new Hub({ policy, heartbeatMs, pongFrame: PONG, logger });
+async function startHub(policy: SendPolicy, heartbeatMs = 60_000, batchWindowMs = 0): Promise<Harness> {
+  const hub = new Hub({ policy, heartbeatMs, batchWindowMs, pongFrame: PONG, logger });
   const wss = new WebSocketServer({ noServer: true, clientTracking: false });
   const server: Server = createServer();
   const accepted: Connection[] = [];
@@ -233,5 +233,30 @@ describe("Hub and Connection send policy", () => {
     await client.next((message) => message.n === 50);
     expect(writes).toBe(1);
     expect(client.messages.map((message) => message.n)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  });
+
+  it("within the batch window, holds frames that follow a flush and sends them together when the window ends", async () => {
+    const harness = await startHub({ maxBufferedBytes: 1 << 20, slowClientTimeoutMs: 10_000 }, 60_000, 1_000);
+    const { client, connection } = await connectClient(harness);
+    const socket = (connection.ws as unknown as { _socket: { write: (...args: unknown[]) => boolean } })._socket;
+    const write = socket.write.bind(socket);
+    let writes = 0;
+    socket.write = (...args: unknown[]) => {
+      writes++;
+      return write(...args);
+    };
+    // After a quiet spell the first frame leaves at the end of its tick…
+    harness.hub.publish("j", frame({ n: 1 }), Delivery.ALWAYS);
+    await client.next((message) => message.n === 1);
+    expect(writes).toBe(1);
+    // …and frames published in later ticks of the same window wait for its end, then leave in one write.
+    for (let n = 2; n <= 5; n++) {
+      harness.hub.publish("j", frame({ n }), Delivery.ALWAYS);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(client.messages.map((message) => message.n)).toEqual([1]);
+    await client.next((message) => message.n === 5);
+    expect(writes).toBe(2);
+    expect(client.messages.map((message) => message.n)).toEqual([1, 2, 3, 4, 5]);
   });
 });

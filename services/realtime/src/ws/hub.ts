@@ -3,7 +3,7 @@
  * Subscriptions are per channel — one channel a dialect (seed 000, the flat
  * events of seed 002, …) — because each dialect encodes an event its own way.
  * A frame is encoded by the caller once per channel. Frames published in one
- * tick are collected per subscriber set (a channel's global subscribers, or
+ * tick (or batch window, see `batchWindowMs`) are collected per subscriber set (a channel's global subscribers, or
  * one job's on a channel) and at the end of the tick framed once, as one
  * WebSocket byte run, which is written whole to every healthy subscriber: one
  * write per client per tick and no per-client serialising, framing or copying.
@@ -23,6 +23,13 @@ export const SEED000_CHANNEL = "seed000";
 export interface HubOptions {
   policy: SendPolicy;
   heartbeatMs: number;
+  /**
+   * The least time between two batch flushes (ms). A flush due sooner waits
+   * out the rest of the window, so under a stream of events each client gets
+   * at most one write per window; an event after a quiet spell goes out at the
+   * end of its tick. 0 flushes at the end of every tick. Default 0.
+   */
+  batchWindowMs?: number;
   pongFrame: Buffer;
   logger: Logger;
 }
@@ -41,6 +48,7 @@ export class Hub {
   /** This tick's frames, per subscriber set they go to. */
   private readonly batches = new Map<Set<Connection>, FrameBatch>();
   private flushScheduled = false;
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: HubOptions) {}
 
@@ -175,7 +183,9 @@ export class Hub {
       this.batches.set(subscribers, batch);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(this.onTickEnd);
+        const wait = (this.options.batchWindowMs ?? 0) - (performance.now() - this.lastFlushAt);
+        if (wait >= 1) setTimeout(this.onTickEnd, wait);
+        else setImmediate(this.onTickEnd);
       }
     }
     return batch;
@@ -191,6 +201,7 @@ export class Hub {
 
   private readonly onTickEnd = (): void => {
     this.flushScheduled = false;
+    this.lastFlushAt = performance.now();
     this.flush();
   };
 

@@ -2,3 +2,4 @@ export * from "./gen/trawl/v1/scraper_pb.js";
 export * from "./grpc.js";
 export * from "./names.js";
 export * from "./item-json.js";
+export * from "./access.js";

@@ -3,3 +3,4 @@ export * from "./grpc.js";
 export * from "./names.js";
 export * from "./item-json.js";
 export * from "./access.js";
+export * from "./grpc-auth.js";

@@ -16,6 +16,7 @@ import type { Logger } from "pino";
 import type { StoreConfig } from "../config.js";
 import { migrate, type Backend } from "./migrations.js";
 import type { Database } from "./schema.js";
+import { PostgresRunner, SqliteRunner, type SqlRunner } from "./sql-runner.js";
 import { SqlStore } from "./sql-store.js";
 import type { Store } from "./store.js";
 
@@ -44,6 +45,8 @@ function postgresTarget(url: string): string {
 
 interface Opened {
   db: Kysely<Database>;
+  /** The same database, for the store's prepared hot-path statements. */
+  runner: SqlRunner;
   backend: Backend;
   /** How the database is named in errors. */
   target: string;
@@ -57,7 +60,7 @@ function openSqlite(dataDir: string): Opened {
     database.pragma("journal_mode = WAL");
     database.pragma("synchronous = NORMAL");
     database.pragma("foreign_keys = ON");
-    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), backend: "sqlite", target: path };
+    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), runner: new SqliteRunner(database), backend: "sqlite", target: path };
   } catch (err) {
     throw new StoreOpenError(`cannot open the SQLite database ${path}: ${describe(err)}`, { cause: err });
   }
@@ -68,12 +71,12 @@ function openPostgres(url: string, logger: Logger | undefined): Opened {
   // An idle connection that breaks (a database restart) is dropped by the
   // pool; without a listener its 'error' event would end the process.
   pool.on("error", (err) => logger?.warn({ err }, "idle PostgreSQL connection failed"));
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), backend: "postgres", target: postgresTarget(url) };
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), runner: new PostgresRunner(pool), backend: "postgres", target: postgresTarget(url) };
 }
 
 /** Opens and migrates the store that `config` names. */
 export async function openStore(config: StoreConfig, logger?: Logger): Promise<Store> {
-  const { db, backend, target } = config.databaseUrl !== undefined ? openPostgres(config.databaseUrl, logger) : openSqlite(config.dataDir);
+  const { db, runner, backend, target } = config.databaseUrl !== undefined ? openPostgres(config.databaseUrl, logger) : openSqlite(config.dataDir);
   try {
     await migrate(db as Kysely<unknown>, backend);
   } catch (err) {
@@ -82,5 +85,5 @@ export async function openStore(config: StoreConfig, logger?: Logger): Promise<S
     throw new StoreOpenError(`cannot open the ${name} database ${target}: ${describe(err)}`, { cause: err });
   }
   logger?.info({ backend, scraperId: config.scraperId }, "store open");
-  return new SqlStore(db, backend, config.scraperId);
+  return new SqlStore(db, runner, config.scraperId);
 }

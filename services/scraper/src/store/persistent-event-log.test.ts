@@ -135,6 +135,54 @@ describe.each(testBackends)("PersistentEventLog on $name", (backend) => {
     expect(await store.headOffset()).toBe(1n);
   });
 
+  it("cuts a batch at most once per commit interval, so what is appended meanwhile shares one transaction", async () => {
+    const { log } = await openBoth({ commitIntervalMs: 5_000 });
+    const heads: bigint[] = [];
+    log.onAppend(() => heads.push(log.headOffset()));
+    const published = () =>
+      new Promise<void>((resolve) => {
+        const off = log.onAppend(() => {
+          off();
+          resolve();
+        });
+      });
+
+    // Nothing committed within the interval yet: the first batch goes on the next turn.
+    const first = published();
+    log.append("a", progress(1));
+    await first;
+    // Appended in separate turns inside the interval: held back, not committed one by one.
+    log.append("a", progress(2));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    log.append("b", progress(3));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(log.headOffset()).toBe(1n);
+    expect(log.uncommitted).toBe(2);
+    // A flush does not wait for the interval; both events commit together.
+    await log.flush();
+    expect(heads).toEqual([1n, 3n]);
+  });
+
+  it.each([0, 10])("commits on its own, without a flush, with a commit interval of %i ms", async (commitIntervalMs) => {
+    const { store, log } = await openBoth({ commitIntervalMs });
+    const heads: bigint[] = [];
+    const published = () =>
+      new Promise<void>((resolve) => {
+        const off = log.onAppend(() => {
+          heads.push(log.headOffset());
+          off();
+          resolve();
+        });
+      });
+    for (let i = 1; i <= 3; i++) {
+      const next = published();
+      log.append("a", progress(i));
+      await next;
+    }
+    expect(heads).toEqual([1n, 2n, 3n]);
+    expect(await store.headOffset()).toBe(3n);
+  });
+
   it("flush resolves at once when nothing is staged and waits for a batch in flight", async () => {
     const { log } = await openBoth();
     await log.flush();

@@ -6,7 +6,11 @@
  * staged beside it ({@link stagePage}, {@link stageJob}) so they commit in
  * the same transaction as the events of that moment. Everything staged is
  * committed together, one transaction at a time, in offset order; while one
- * commits the next batch gathers. Watchers only ever see committed events:
+ * commits the next batch gathers, and a batch is cut at most once per
+ * `commitIntervalMs` (unless a flush asks for it), so a busy crawl commits a
+ * few larger transactions rather than many small ones: a SQLite commit
+ * costs about as much as the statements of several pages (issue 6). Watchers
+ * only ever see committed events:
  * `headOffset()` is the newest committed offset and `onAppend` listeners run
  * after each commit, so no watcher is sent an event that a crash could take
  * back. A process killed mid-batch loses only events nobody saw, and the
@@ -32,6 +36,13 @@ export interface PersistentEventLogOptions {
   /** Committed events kept in memory for watchers. */
   ringSize?: number;
   /**
+   * Least time between the starts of two commits, in ms (default
+   * {@link DEFAULT_COMMIT_INTERVAL_MS}): what is staged meanwhile waits and
+   * shares the next transaction. Watchers see events up to this much later;
+   * 0 commits on the next turn of the event loop.
+   */
+  commitIntervalMs?: number;
+  /**
    * Called once when a commit fails. The failed batch is lost and nothing
    * more is committed (flush rejects): the caller should stop the process,
    * and the restarted scraper resumes from what was committed.
@@ -40,6 +51,8 @@ export interface PersistentEventLogOptions {
 }
 
 const DEFAULT_RING_SIZE = 4096;
+/** Far below what a watcher notices (progress is sent every 250 ms by default), long enough to batch a busy crawl's pages. */
+export const DEFAULT_COMMIT_INTERVAL_MS = 10;
 
 interface Staged {
   events: JobEvent[];
@@ -75,6 +88,9 @@ export class PersistentEventLog implements EventLog {
   private waiters: FlushWaiter[] = [];
   private committing = false;
   private scheduled = false;
+  private readonly commitIntervalMs: number;
+  /** When (performance.now()) the last batch was cut. */
+  private lastCutAt = Number.NEGATIVE_INFINITY;
   private failure: { error: unknown } | undefined;
   private readonly listeners = new Set<() => void>();
 
@@ -85,6 +101,7 @@ export class PersistentEventLog implements EventLog {
   ) {
     if (!Number.isSafeInteger(options.maxEvents) || options.maxEvents < 1) throw new RangeError("maxEvents must be a positive integer");
     this.ringSize = Math.max(1, options.ringSize ?? DEFAULT_RING_SIZE);
+    this.commitIntervalMs = Math.max(0, options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS);
     this.head = resumed.head;
     this.assigned = resumed.head;
     this.oldest = resumed.oldest;
@@ -194,14 +211,21 @@ export class PersistentEventLog implements EventLog {
     return this.staged.events.length > 0 || this.staged.jobs.size > 0 || this.staged.pages.length > 0;
   }
 
-  /** Commits on the next turn of the event loop, so a burst of appends shares one transaction. */
+  /**
+   * Commits on a later turn of the event loop, so a burst of appends shares
+   * one transaction: the next turn once the commit interval has passed since
+   * the last batch was cut, otherwise when it passes.
+   */
   private schedule(): void {
     if (this.scheduled || this.committing) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const run = (): void => {
       this.scheduled = false;
       this.commitStaged();
-    });
+    };
+    const wait = this.lastCutAt + this.commitIntervalMs - performance.now();
+    if (wait > 0) setTimeout(run, wait);
+    else setImmediate(run);
   }
 
   private commitStaged(): void {
@@ -210,13 +234,20 @@ export class PersistentEventLog implements EventLog {
     void this.drain();
   }
 
-  /** Commits batch after batch until nothing is staged; `committing` drops in the same turn as the last check. */
+  /**
+   * Commits batch after batch while one is due (its interval has passed, or
+   * a flush waits for it); what is staged after that is scheduled.
+   * `committing` drops in the same turn as the last check.
+   */
   private async drain(): Promise<void> {
     try {
-      while (this.hasStaged() && this.failure === undefined) {
+      let first = true;
+      while (this.hasStaged() && this.failure === undefined && (first || this.waiters.length > 0 || this.due())) {
+        first = false;
         const staged = this.staged;
         this.staged = emptyStage();
         this.batchesCut++;
+        this.lastCutAt = performance.now();
         const batch: CommitBatch = { jobs: [...staged.jobs.values()].map((row) => row()), events: staged.events, pages: staged.pages };
         try {
           await this.store.commit(batch);
@@ -231,6 +262,11 @@ export class PersistentEventLog implements EventLog {
     } finally {
       this.committing = false;
     }
+    if (this.hasStaged() && this.failure === undefined) this.schedule();
+  }
+
+  private due(): boolean {
+    return performance.now() >= this.lastCutAt + this.commitIntervalMs;
   }
 
   /** Makes committed events visible: into the ring, head advanced, listeners told. */

@@ -1,15 +1,22 @@
 /**
- * The Store over Kysely: one set of queries for SQLite and PostgreSQL.
- * Writes go through one queue per store, one transaction at a time, so the
- * ordinals a transaction hands out (items, frontier URLs) never collide and
- * batches reach the database in the order they were made.
+ * The Store over SQL: reads and the rare writes through Kysely, one set of
+ * queries for SQLite and PostgreSQL; the hot write, {@link Store.commit},
+ * through a {@link SqlRunner} with prepared statements made once (see
+ * commit-steps.ts). Writes go through one queue per store, one transaction
+ * at a time, so the ordinals a transaction hands out (items, frontier URLs)
+ * never collide and batches reach the database in the order they were made.
+ *
+ * The store keeps each job's cursor (the last frontier and item ordinals
+ * handed out) in memory after reading it once, so it must be the only
+ * writer of its scraper id's rows: one scraper process per scraper id.
  */
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { ItemSchema, JobEventSchema, JobKind, JobSchema, JobStatus, PlatformStatsSchema, type Item, type Job, type JobEvent, type Platform, type PlatformStats } from "@trawl/proto";
-import { sql, type Insertable, type Kysely, type Transaction } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
+import { commitSteps, int64, saveJobSteps, type JobCursor } from "./commit-steps.js";
 import type { Backend } from "./migrations.js";
-import type { Database, FrontierState, FrontierTable, ItemsTable } from "./schema.js";
+import type { Database, FrontierState } from "./schema.js";
+import type { SqlRunner } from "./sql-runner.js";
 import type {
   CommitBatch,
   ItemPage,
@@ -17,7 +24,6 @@ import type {
   JobListPage,
   JobListQuery,
   PageCommit,
-  PageWrite,
   ReadEventsOptions,
   Store,
   StoredFrontier,
@@ -26,65 +32,39 @@ import type {
 } from "./store.js";
 
 const UNFINISHED: readonly JobStatus[] = [JobStatus.PENDING, JobStatus.RUNNING, JobStatus.PAUSED];
-/** Rows per multi-row INSERT: well under SQLite's limit on bound parameters. */
-const INSERT_CHUNK = 200;
 const DEFAULT_EXPORT_BATCH = 500;
 /** The escape character of LIKE patterns; not a backslash, whose meaning in string literals varies. */
 const LIKE_ESCAPE = "!";
-
-/** Offsets, seqs and times as stored: exact integers. */
-function int64(value: bigint): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n)) throw new RangeError(`${value} is too large to store`);
-  return n;
-}
 
 /** A stored 64-bit integer (a string from PostgreSQL, a number from SQLite) as a bigint; null as 0. */
 function bigintOf(value: string | number | bigint | null | undefined): bigint {
   return value === null || value === undefined ? 0n : BigInt(value);
 }
 
-function chunks<T>(values: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < values.length; i += INSERT_CHUNK) out.push(values.slice(i, i + INSERT_CHUNK));
-  return out;
-}
-
-/** The text the item query searches, lower-cased here so both backends match Unicode case alike. */
-function searchText(item: Item): string {
-  return [item.title, item.description, item.text, item.url].join("\n").toLowerCase();
-}
-
 function likePattern(query: string): string {
   return `%${query.toLowerCase().replace(/[!%_]/g, (c) => LIKE_ESCAPE + c)}%`;
-}
-
-type FrontierRow = Insertable<FrontierTable>;
-type ItemRow = Insertable<ItemsTable>;
-
-/** The last ordinals a transaction has handed out for one job. */
-interface JobCursor {
-  frontier: number;
-  /** `frontier` as stored, to know whether the job row needs the new one. */
-  storedFrontier: number;
-  items: number;
 }
 
 export class SqlStore implements Store {
   /** The tail of the write queue. */
   private writes: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | undefined;
+  /** Cursors of the jobs this store has committed pages for, by job id: read once, then those of each commit that succeeded. */
+  private readonly cursors = new Map<string, JobCursor>();
+  readonly backend: Backend;
 
   constructor(
     private readonly db: Kysely<Database>,
-    readonly backend: Backend,
+    private readonly runner: SqlRunner,
     readonly scraperId: string,
-  ) {}
+  ) {
+    this.backend = runner.backend;
+  }
 
   // --- jobs ---
 
   saveJob(record: StoredJob): Promise<void> {
-    return this.write((trx) => this.upsertJobs(trx, [record]));
+    return this.enqueue(() => this.runner.transaction(() => saveJobSteps(this.scraperId, record)));
   }
 
   async getJob(id: string): Promise<StoredJob | undefined> {
@@ -129,10 +109,10 @@ export class SqlStore implements Store {
   // --- the unit of durability ---
 
   commit(batch: CommitBatch): Promise<void> {
-    return this.write(async (trx) => {
-      if (batch.jobs !== undefined && batch.jobs.length > 0) await this.upsertJobs(trx, batch.jobs);
-      if (batch.events !== undefined && batch.events.length > 0) await this.insertEvents(trx, batch.events);
-      if (batch.pages !== undefined && batch.pages.length > 0) await this.applyPages(trx, batch.pages);
+    return this.enqueue(async () => {
+      const cursors = await this.runner.transaction(() => commitSteps(this.scraperId, this.cursors, batch));
+      // Adopted only now: a batch that failed handed out no ordinals.
+      for (const [jobId, cursor] of cursors) this.cursors.set(jobId, cursor);
     });
   }
 
@@ -355,189 +335,20 @@ export class SqlStore implements Store {
 
   // --- writing ---
 
-  /** Runs `work` in a transaction after every write queued before it. */
+  /** Runs `work` in a Kysely transaction after every write queued before it. */
   private write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.enqueue(() => this.db.transaction().execute(work));
+  }
+
+  /** Runs `work` after every write queued before it, and before any queued after it. */
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
     if (this.closing !== undefined) return Promise.reject(new Error("the store is closed"));
-    const result = this.writes.then(() => this.db.transaction().execute(work));
+    const result = this.writes.then(work);
     this.writes = result.then(
       () => undefined,
       () => undefined,
     );
     return result;
-  }
-
-  private async upsertJobs(trx: Transaction<Database>, records: readonly StoredJob[]): Promise<void> {
-    // One row per job and statement (PostgreSQL refuses to upsert a row twice in one); the last record wins.
-    const latest = new Map(records.map((record) => [record.job.id, record]));
-    for (const chunk of chunks([...latest.values()])) {
-      await trx
-        .insertInto("jobs")
-        .values(chunk.map(({ ordinal, job }) => this.jobRow(ordinal, job)))
-        .onConflict((oc) =>
-          oc.columns(["scraper_id", "id"]).doUpdateSet((eb) => ({
-            kind: eb.ref("excluded.kind"),
-            platform: eb.ref("excluded.platform"),
-            status: eb.ref("excluded.status"),
-            created_at_ms: eb.ref("excluded.created_at_ms"),
-            last_seq: eb.ref("excluded.last_seq"),
-            payload: eb.ref("excluded.payload"),
-          })),
-        )
-        .execute();
-    }
-  }
-
-  private jobRow(ordinal: number, job: Job) {
-    return {
-      scraper_id: this.scraperId,
-      id: job.id,
-      ordinal,
-      kind: job.kind,
-      platform: job.platform,
-      status: job.status,
-      created_at_ms: job.createdAt === undefined ? 0 : timestampMs(job.createdAt),
-      last_seq: int64(job.lastSeq),
-      payload: toBinary(JobSchema, job),
-    };
-  }
-
-  private async insertEvents(trx: Transaction<Database>, events: readonly JobEvent[]): Promise<void> {
-    for (const chunk of chunks(events)) {
-      await trx
-        .insertInto("events")
-        .values(
-          chunk.map((event) => ({
-            scraper_id: this.scraperId,
-            event_offset: int64(event.offset),
-            job_id: event.jobId,
-            seq: int64(event.seq),
-            kind: event.kind.case ?? "",
-            time_ms: event.time === undefined ? 0 : timestampMs(event.time),
-            payload: toBinary(JobEventSchema, event),
-          })),
-        )
-        .execute();
-    }
-  }
-
-  /**
-   * Applies the pages with a few multi-row statements, with the outcome of
-   * applying them one after another: frontier URLs are inserted in page
-   * order (the first occurrence wins), then done URLs are marked, then the
-   * item of each page whose URL this batch marked done (the first such page)
-   * is stored.
-   */
-  private async applyPages(trx: Transaction<Database>, pages: readonly PageWrite[]): Promise<void> {
-    const cursors = new Map<string, JobCursor>();
-    for (const jobId of new Set(pages.map((page) => page.jobId))) cursors.set(jobId, await this.loadCursor(trx, jobId));
-    const cursorOf = (jobId: string): JobCursor => cursors.get(jobId) as JobCursor;
-
-    const frontier: FrontierRow[] = [];
-    const added = new Map<string, Set<string>>();
-    const add = (jobId: string, url: string, depth: number, task: number, state: FrontierState): void => {
-      const urls = added.get(jobId) ?? new Set<string>();
-      added.set(jobId, urls);
-      if (urls.has(url)) return;
-      urls.add(url);
-      frontier.push({ scraper_id: this.scraperId, job_id: jobId, url, ordinal: ++cursorOf(jobId).frontier, depth, task, state });
-    };
-    for (const page of pages) {
-      // Seen URLs have no depth or task of their own: they are never fetched.
-      for (const url of page.seen ?? []) add(page.jobId, url, 0, 0, "seen");
-      for (const { url, depth, task } of page.discovered ?? []) add(page.jobId, url, depth, task, "queued");
-    }
-    for (const chunk of chunks(frontier)) {
-      await trx
-        .insertInto("frontier")
-        .values(chunk)
-        .onConflict((oc) => oc.columns(["scraper_id", "job_id", "url"]).doNothing())
-        .execute();
-    }
-
-    const marked = await this.markDone(trx, pages);
-    const claimed = new Map<string, Set<string>>();
-    const items: ItemRow[] = [];
-    for (const page of pages) {
-      const { jobId, doneUrl, item } = page;
-      if (item === undefined) continue;
-      if (doneUrl !== undefined) {
-        // Not marked by this batch: committed before, so stored before.
-        const claims = claimed.get(jobId) ?? new Set<string>();
-        claimed.set(jobId, claims);
-        if (marked.get(jobId)?.has(doneUrl) !== true || claims.has(doneUrl)) continue;
-        claims.add(doneUrl);
-      }
-      items.push({
-        scraper_id: this.scraperId,
-        job_id: jobId,
-        ordinal: ++cursorOf(jobId).items,
-        item_id: item.id,
-        url: item.url,
-        title: item.title,
-        description: item.description,
-        text: item.text,
-        search: searchText(item),
-        payload: toBinary(ItemSchema, item),
-      });
-    }
-    for (const chunk of chunks(items)) await trx.insertInto("items").values(chunk).execute();
-
-    for (const [jobId, cursor] of cursors) {
-      if (cursor.frontier === cursor.storedFrontier) continue;
-      await trx.updateTable("jobs").set({ frontier_ordinal: cursor.frontier }).where("scraper_id", "=", this.scraperId).where("id", "=", jobId).execute();
-    }
-  }
-
-  /** Marks the pages' URLs done; returns, per job, the URLs this call changed. Fails on a URL the frontier lacks. */
-  private async markDone(trx: Transaction<Database>, pages: readonly PageWrite[]): Promise<Map<string, Set<string>>> {
-    const wanted = new Map<string, Set<string>>();
-    for (const { jobId, doneUrl } of pages) {
-      if (doneUrl === undefined) continue;
-      const urls = wanted.get(jobId) ?? new Set<string>();
-      wanted.set(jobId, urls.add(doneUrl));
-    }
-    const marked = new Map<string, Set<string>>();
-    for (const [jobId, urls] of wanted) {
-      const changed = new Set<string>();
-      marked.set(jobId, changed);
-      for (const chunk of chunks([...urls])) {
-        const rows = await trx
-          .updateTable("frontier")
-          .set({ state: "done" })
-          .where("scraper_id", "=", this.scraperId)
-          .where("job_id", "=", jobId)
-          .where("url", "in", chunk)
-          .where("state", "!=", "done")
-          .returning("url")
-          .execute();
-        for (const row of rows) changed.add(row.url);
-      }
-      const unchanged = [...urls].filter((url) => !changed.has(url));
-      for (const chunk of chunks(unchanged)) {
-        // Rare: pages committed before, or URLs never accepted.
-        const rows = await trx
-          .selectFrom("frontier")
-          .select("url")
-          .where("scraper_id", "=", this.scraperId)
-          .where("job_id", "=", jobId)
-          .where("url", "in", chunk)
-          .execute();
-        if (rows.length < chunk.length) throw new Error(`job ${jobId}: a page was committed for a URL its frontier never accepted`);
-      }
-    }
-    return marked;
-  }
-
-  private async loadCursor(trx: Transaction<Database>, jobId: string): Promise<JobCursor> {
-    const job = await trx.selectFrom("jobs").select("frontier_ordinal").where("scraper_id", "=", this.scraperId).where("id", "=", jobId).executeTakeFirst();
-    if (job === undefined) throw new Error(`job ${jobId}: pages were committed for a job that was never saved`);
-    const items = await trx
-      .selectFrom("items")
-      .select((eb) => eb.fn.max("ordinal").as("n"))
-      .where("scraper_id", "=", this.scraperId)
-      .where("job_id", "=", jobId)
-      .executeTakeFirst();
-    return { frontier: job.frontier_ordinal, storedFrontier: job.frontier_ordinal, items: Number(items?.n ?? 0) };
   }
 
   private async trimmedThrough(): Promise<bigint> {

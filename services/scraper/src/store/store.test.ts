@@ -246,6 +246,60 @@ describe.each(testBackends)("Store on $name", (backend) => {
     ]);
   });
 
+  it("keeps the ordinals it holds in memory equal to the database's, through a failed commit and a reopen", async () => {
+    const store = await open();
+    const job = storedJob(0, "j");
+    const storedFrontierOrdinal = async () => {
+      const rows = await database?.query("select j.frontier_ordinal as kept, (select max(f.ordinal) from frontier f where f.job_id = j.id) as used from jobs j");
+      return rows?.map((row) => [Number(row.kept), Number(row.used)]);
+    };
+    await store.commitPage({ jobId: "j", job, discovered: [entry("https://a.test/", 0)], events: [] });
+    await store.commitPage({ jobId: "j", job, doneUrl: "https://a.test/", discovered: [entry("https://a.test/b"), entry("https://a.test/c")], item: item("a"), events: [] });
+    expect(await storedFrontierOrdinal()).toEqual([[3, 3]]);
+
+    // Rolled back: the ordinals this batch handed out are handed out again.
+    await expect(
+      store.commit({
+        pages: [
+          { jobId: "j", doneUrl: "https://a.test/b", discovered: [entry("https://a.test/lost")], item: item("lost") },
+          { jobId: "j", doneUrl: "https://a.test/never" },
+        ],
+      }),
+    ).rejects.toThrow(/never accepted/);
+    await store.commitPage({ jobId: "j", job, doneUrl: "https://a.test/b", discovered: [entry("https://a.test/d")], item: item("b"), events: [] });
+    expect(await storedFrontierOrdinal()).toEqual([[4, 4]]);
+    expect((await store.listItems("j", { pageSize: 10 })).items.map((i) => [i.ordinal, i.item.id])).toEqual([
+      [1, "a"],
+      [2, "b"],
+    ]);
+
+    // A reopened store reads the cursor back and continues where this one stopped.
+    await store.close();
+    const reopened = await open();
+    await reopened.commitPage({ jobId: "j", job, doneUrl: "https://a.test/c", discovered: [entry("https://a.test/e")], item: item("c"), events: [] });
+    expect(await storedFrontierOrdinal()).toEqual([[5, 5]]);
+    expect((await reopened.loadFrontier("j")).queued.map((e) => e.url)).toEqual(["https://a.test/d", "https://a.test/e"]);
+    expect((await reopened.listItems("j", { pageSize: 10 })).items.map((i) => [i.ordinal, i.item.id])).toEqual([
+      [1, "a"],
+      [2, "b"],
+      [3, "c"],
+    ]);
+  });
+
+  it("updates a stored job's status, seq and payload in a batch, and inserts a new job whole", async () => {
+    const store = await open();
+    const fresh = storedJob(3, "n", JobStatus.PENDING, Platform.TWITTER, { pagesDone: 0 });
+    await store.commit({ jobs: [fresh], events: [event("n", 1, 1)] });
+    expect(await store.getJob("n")).toEqual(fresh);
+    const later = storedJob(3, "n", JobStatus.COMPLETED, Platform.TWITTER, { pagesDone: 5 });
+    later.job.lastSeq = 9n;
+    await store.commitEvents(later, [event("n", 2, 2)]);
+    expect(await store.getJob("n")).toEqual(later);
+    expect(await store.lastSeq("n")).toBe(9n);
+    expect((await store.listJobs({ limit: 10, statuses: [JobStatus.COMPLETED], platforms: [Platform.TWITTER] })).jobs).toEqual([later]);
+    expect(await store.unfinishedJobs()).toEqual([]);
+  });
+
   it("reads events after an offset, by job, up to a bound, with head, oldest and last seqs", async () => {
     const store = await open();
     expect(await store.headOffset()).toBe(0n);

@@ -68,7 +68,11 @@ export interface PageWrite {
 
 /** One transaction's worth of writes, applied in this order: jobs, events, pages. */
 export interface CommitBatch {
-  /** Job rows inserted, or updated (every column but the ordinal). */
+  /**
+   * Job rows inserted whole, or updated in what changes during a job's life:
+   * status, last_seq and the payload (kind, platform and creation time are
+   * fixed when the job is created; {@link Store.saveJob} rewrites them too).
+   */
   jobs?: readonly StoredJob[];
   /** Events appended to the log; their offsets must be new. */
   events?: readonly JobEvent[];

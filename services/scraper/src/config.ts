@@ -11,6 +11,9 @@ const int = (min: number, fallback: number) => z.coerce.number().int().min(min).
 const envSchema = z.object({
   SCRAPER_HOST: z.string().min(1).default("127.0.0.1"),
   SCRAPER_PORT: z.coerce.number().int().min(0).max(65535).default(50051),
+  // Port of the HTTP listener for /metrics, /livez and /readyz, on SCRAPER_HOST; unset = no listener
+  // (several scrapers may share a machine, so no fixed default port is taken). 0 = an ephemeral port.
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   CRAWL_MAX_PAGES: int(1, 1000),
   CRAWL_MAX_PAGES_LIMIT: int(1, 100_000),
   CRAWL_MAX_DEPTH: int(0, 10),
@@ -119,6 +122,8 @@ export interface ScanConfig {
 export interface ScraperConfig {
   host: string;
   port: number;
+  /** Port of the /metrics, /livez, /readyz listener (on `host`); undefined = none. */
+  metricsPort: number | undefined;
   crawl: CrawlConfig;
   /** Minimum time between two JobProgress events of one job. */
   progressIntervalMs: number;
@@ -166,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined>): ScraperConf
   return {
     host: e.SCRAPER_HOST,
     port: e.SCRAPER_PORT,
+    metricsPort: e.METRICS_PORT,
     crawl: {
       maxPages: e.CRAWL_MAX_PAGES,
       maxPagesLimit: e.CRAWL_MAX_PAGES_LIMIT,

@@ -24,8 +24,8 @@ server.onFatal(() => {
 });
 
 try {
-  const { address } = await server.listen();
-  logger.info({ address }, "scraper listening");
+  const { address, metricsUrl } = await server.listen();
+  logger.info({ address, ...(metricsUrl === undefined ? {} : { metrics: `${metricsUrl}/metrics` }) }, "scraper listening");
 } catch (err) {
   logger.fatal({ err }, "scraper could not listen");
   process.exit(1);

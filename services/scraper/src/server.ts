@@ -3,10 +3,12 @@
  * reflection over one job service and one event log. A factory with no side
  * effects until `listen()`, which opens the store (SQLite or PostgreSQL), the
  * persistent event log over it, and resumes the jobs a previous run left
- * unfinished.
+ * unfinished. Its metrics registry and readiness (issue 7) are per server:
+ * gRPC health reports SERVING only while the store is open, and with
+ * METRICS_PORT set an HTTP listener serves /metrics, /livez and /readyz.
  */
 import * as grpc from "@grpc/grpc-js";
-import { addService, ScraperService } from "@trawl/proto";
+import { addService, ScraperService, type JobEvent } from "@trawl/proto";
 import { pino, type Logger } from "pino";
 import type { ScraperConfig } from "./config.js";
 import type { EventBatch, EventLog, JobEventKind } from "./events/event-log.js";
@@ -15,6 +17,9 @@ import { createScraperHandlers } from "./grpc/scraper-handlers.js";
 import { addStandardServices } from "./grpc/standard-services.js";
 import { JobService } from "./jobs/job-service.js";
 import type { JobPersistence } from "./jobs/job-run.js";
+import { createObservabilityServer, type ObservabilityServer } from "./metrics/observability-server.js";
+import { GrpcState, readiness, StoreState, type ReadinessReport } from "./metrics/readiness.js";
+import { ErrorKind, ScraperMetrics, type ScraperMetricsOptions } from "./metrics/scraper-metrics.js";
 import { openStore } from "./store/open-store.js";
 import { PersistentEventLog } from "./store/persistent-event-log.js";
 import type { PageWrite, Store, StoredJob } from "./store/store.js";
@@ -28,9 +33,11 @@ const SHUTDOWN_GRACE_MS = 5_000;
 export interface ScraperServer {
   /**
    * Opens the store, resumes unfinished jobs, binds SCRAPER_HOST:SCRAPER_PORT
-   * and resolves with the address actually bound ("127.0.0.1:50051").
+   * and resolves with the address actually bound ("127.0.0.1:50051"). With
+   * METRICS_PORT set, the observability listener is bound first (so /readyz
+   * answers 503 while the store opens) and its URL is returned too.
    */
-  listen(): Promise<{ address: string; port: number }>;
+  listen(): Promise<{ address: string; port: number; metricsUrl?: string }>;
   /**
    * Graceful shutdown: reports NOT_SERVING, stops accepting calls, stops the
    * running jobs where they are (fetches in flight aborted and not counted;
@@ -46,6 +53,14 @@ export interface ScraperServer {
   onFatal(listener: (err: unknown) => void): void;
   readonly jobs: JobService;
   readonly log: EventLog;
+  /** This server's Prometheus registry (served at METRICS_PORT's /metrics). */
+  readonly metrics: ScraperMetrics;
+  /** What /readyz answers. */
+  readiness(): ReadinessReport;
+}
+
+export interface ScraperServerOptions {
+  metrics?: ScraperMetricsOptions;
 }
 
 /**
@@ -57,6 +72,8 @@ class DeferredLog implements EventLog, JobPersistence {
   private readonly pending: Array<() => void> = [];
   private readonly listeners = new Set<() => void>();
 
+  constructor(private readonly onEvent: (event: JobEvent) => void) {}
+
   private get open(): PersistentEventLog {
     if (this.target === undefined) throw new Error("the scraper is not listening");
     return this.target;
@@ -67,7 +84,9 @@ class DeferredLog implements EventLog, JobPersistence {
     this.pending.splice(0);
   }
   append(jobId: string, kind: JobEventKind) {
-    return this.open.append(jobId, kind);
+    const event = this.open.append(jobId, kind);
+    this.onEvent(event);
+    return event;
   }
   headOffset(): bigint {
     return this.target?.headOffset() ?? 0n;
@@ -97,8 +116,13 @@ class DeferredLog implements EventLog, JobPersistence {
   }
 }
 
-export function createScraperServer(config: ScraperConfig, logger: Logger = pino({ level: "silent" })): ScraperServer {
-  const log = new DeferredLog();
+export function createScraperServer(config: ScraperConfig, logger: Logger = pino({ level: "silent" }), options: ScraperServerOptions = {}): ScraperServer {
+  const metrics = new ScraperMetrics(options.metrics);
+  let storeState: StoreState = StoreState.OPENING;
+  let grpcState: GrpcState = GrpcState.STARTING;
+  const currentReadiness = (): ReadinessReport => readiness(storeState, grpcState);
+  // Events are appended only once listen() has run, so `jobs` exists by then.
+  const log = new DeferredLog((event) => metrics.eventAppended(event, jobs.get(event.jobId)?.platform));
   let store: Store | undefined;
   const storeRef = {
     get current(): Store | undefined {
@@ -137,16 +161,32 @@ export function createScraperServer(config: ScraperConfig, logger: Logger = pino
     }),
   );
   const standard = addStandardServices(server);
+  // NOT_SERVING until the store is open and migrated.
+  standard.setServing(false);
+  metrics.observe({
+    jobs: () => jobs.registry.all(),
+    platformStats: () => jobs.registry.platformStats(),
+    eventLog: () => ({ head: log.headOffset(), oldest: log.oldestOffset(), uncommitted: log.target?.uncommitted ?? 0 }),
+    watchStreams: () => watchers.size,
+    ready: () => currentReadiness().ready,
+  });
+  const observability: ObservabilityServer | undefined =
+    config.metricsPort === undefined
+      ? undefined
+      : createObservabilityServer({ host: config.host, port: config.metricsPort, metrics, readiness: currentReadiness, logger });
   let closing: Promise<void> | undefined;
 
   const onCommitError = (err: unknown): void => {
     if (fatal !== undefined) return;
     fatal = { error: err };
+    storeState = StoreState.FAILED;
+    standard.setServing(false);
+    metrics.error(ErrorKind.STORE_COMMIT);
     logger.fatal({ err }, "storing the event log failed; the scraper must stop");
     for (const listener of fatalListeners) listener(err);
   };
 
-  const listen = async (): Promise<{ address: string; port: number }> => {
+  const openStorage = async (): Promise<void> => {
     store = await openStore(config.store, logger);
     try {
       log.attach(await PersistentEventLog.open(store, { maxEvents: config.eventLogMaxEvents, onError: onCommitError }));
@@ -157,16 +197,41 @@ export function createScraperServer(config: ScraperConfig, logger: Logger = pino
       store = undefined;
       throw err;
     }
-    return new Promise((resolve, reject) => {
+  };
+
+  const bind = (): Promise<{ address: string; port: number }> =>
+    new Promise((resolve, reject) => {
       server.bindAsync(`${config.host}:${config.port}`, grpc.ServerCredentials.createInsecure(), (err, port) => {
         if (err) return reject(err);
         const host = config.host.includes(":") ? `[${config.host}]` : config.host;
         return resolve({ address: `${host}:${port}`, port });
       });
     });
+
+  const listen = async (): Promise<{ address: string; port: number; metricsUrl?: string }> => {
+    const metricsUrl = (await observability?.listen())?.url;
+    try {
+      await openStorage();
+      // A commit may already have failed while jobs were being resumed.
+      if (fatal === undefined) {
+        storeState = StoreState.OPEN;
+        standard.setServing(true);
+      }
+      const bound = await bind();
+      grpcState = GrpcState.LISTENING;
+      return metricsUrl === undefined ? bound : { ...bound, metricsUrl };
+    } catch (err) {
+      if (storeState === StoreState.OPENING) {
+        storeState = StoreState.FAILED;
+        metrics.error(ErrorKind.STORE_OPEN);
+      }
+      await observability?.close();
+      throw err;
+    }
   };
 
   const shutdown = async (): Promise<void> => {
+    grpcState = GrpcState.STOPPING;
     standard.setServing(false);
     await jobs.stopAll();
     if (log.target !== undefined && fatal === undefined) {
@@ -187,11 +252,15 @@ export function createScraperServer(config: ScraperConfig, logger: Logger = pino
     });
     for (const watcher of watchers) watcher.close();
     await store?.close();
+    if (storeState === StoreState.OPEN) storeState = StoreState.CLOSED;
+    await observability?.close();
   };
 
   return {
     jobs,
     log,
+    metrics,
+    readiness: currentReadiness,
     listen,
     close: () => (closing ??= shutdown()),
     onFatal: (listener) => {

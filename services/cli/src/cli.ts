@@ -20,7 +20,7 @@ export interface CliEnvironment {
   readonly signal: AbortSignal;
   readonly now?: () => number;
   /** Replaces the tRPC client (tests). */
-  readonly createClient?: (gatewayUrl: URL) => TrawlClient;
+  readonly createClient?: (gatewayUrl: URL, token: string | undefined) => TrawlClient;
 }
 
 /** The package version, read from package.json next to src/ and dist/. */
@@ -80,7 +80,8 @@ export async function runCli(argv: readonly string[], io: CliEnvironment): Promi
     const fromEnv = io.env.TRAWL_GATEWAY === "" ? undefined : io.env.TRAWL_GATEWAY;
     const url = parseGatewayUrl(fromFlag ?? fromEnv ?? DEFAULT_GATEWAY_URL, fromFlag !== undefined ? "--gateway" : fromEnv !== undefined ? "TRAWL_GATEWAY" : "the default gateway URL");
     gatewayUrl = url.toString().replace(/\/$/, "");
-    client = (io.createClient ?? ((gateway) => createClient({ gatewayUrl: gateway })))(url);
+    const token = io.env.TRAWL_TOKEN === "" ? undefined : io.env.TRAWL_TOKEN;
+    client = (io.createClient ?? ((gateway, apiToken) => createClient({ gatewayUrl: gateway, token: apiToken })))(url, token);
     return await command.run({ values, positionals }, { api: client.api, stdout: io.stdout, stderr: io.stderr, signal: io.signal, now: io.now ?? Date.now });
   } catch (error) {
     if (io.signal.aborted) return ExitCode.INTERRUPTED;

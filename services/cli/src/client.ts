@@ -35,6 +35,8 @@ export interface ClientOptions {
   readonly gatewayUrl: URL;
   /** How long one HTTP call may take (default REQUEST_TIMEOUT_MS). */
   readonly requestTimeoutMs?: number;
+  /** The API token (TRAWL_TOKEN): a Bearer header on HTTP calls, `connectionParams.token` on the WebSocket. */
+  readonly token?: string | undefined;
 }
 
 /**
@@ -73,6 +75,7 @@ export function createClient(options: ClientOptions): TrawlClient {
     retryDelayMs: reconnectDelayMs,
     // Notices a half-open connection (a gateway host that vanished) and reconnects.
     keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
+    ...(options.token === undefined ? {} : { connectionParams: { token: options.token } }),
   });
   const fetchWithTimeout: typeof fetch = (input, init) => {
     const timeout = AbortSignal.timeout(timeoutMs);
@@ -84,7 +87,11 @@ export function createClient(options: ClientOptions): TrawlClient {
       splitLink({
         condition: (op) => op.type === "subscription",
         true: wsLink<AppRouter>({ client: wsClient }),
-        false: httpBatchLink<AppRouter>({ url: endpoint(options.gatewayUrl), fetch: fetchWithTimeout }),
+        false: httpBatchLink<AppRouter>({
+          url: endpoint(options.gatewayUrl),
+          fetch: fetchWithTimeout,
+          headers: options.token === undefined ? {} : { authorization: `Bearer ${options.token}` },
+        }),
       }),
     ],
   });

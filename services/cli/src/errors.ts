@@ -94,6 +94,9 @@ export function describeError(error: unknown, gatewayUrl: string): Described {
     const why = code !== undefined ? `${NETWORK_CODES.get(code) ?? code} (${code})` : isTimeout(error) ? "no answer in time" : `not a Trawl gateway (${error.message})`;
     return { message: `cannot reach the gateway at ${gatewayUrl}: ${why}. Is it running? Set --gateway or TRAWL_GATEWAY.`, exitCode: ExitCode.UNREACHABLE };
   }
+  if (error instanceof TRPCClientError && (error.data as { code?: unknown } | undefined)?.code === "UNAUTHORIZED") {
+    return { message: `the gateway at ${gatewayUrl} refused the call: ${error.message}. Set TRAWL_TOKEN to an API token.`, exitCode: ExitCode.FAILED };
+  }
   if (error instanceof TRPCClientError) {
     const field = serverField(error);
     return { message: field === undefined ? error.message : `${error.message} (field: ${field})`, exitCode: ExitCode.FAILED };

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "./config.js";
@@ -15,6 +18,11 @@ describe("parseConfig", () => {
       wsMaxPayloadBytes: 65_536,
       logLevel: "info",
       dashboardDir: fileURLToPath(new URL("../../../web/dist", import.meta.url)),
+      authTokens: [],
+      allowUnauthenticated: false,
+      allowedOrigins: [],
+      scraperToken: undefined,
+      accessNotice: "no AUTH_TOKENS configured: serving without authentication on loopback (127.0.0.1) only",
     });
   });
 
@@ -30,6 +38,9 @@ describe("parseConfig", () => {
       WS_MAX_PAYLOAD_BYTES: "1024",
       LOG_LEVEL: "silent",
       DASHBOARD_DIR: "/srv/trawl/web",
+      AUTH_TOKENS: "acme:control:acme-control-token-1",
+      ALLOWED_ORIGINS: "https://app.example.com, http://localhost:5173",
+      SCRAPER_TOKEN: "scraper-admin-token-1",
     });
     expect(config).toMatchObject({
       host: "0.0.0.0",
@@ -42,7 +53,27 @@ describe("parseConfig", () => {
       wsHeartbeatMs: 100,
       wsMaxPayloadBytes: 1024,
       logLevel: "silent",
+      authTokens: [{ tenant: "acme", role: "control", token: "acme-control-token-1" }],
+      allowedOrigins: ["https://app.example.com", "http://localhost:5173"],
+      scraperToken: "scraper-admin-token-1",
+      accessNotice: "authentication on: API tokens required on every edge",
     });
+  });
+
+  it("refuses a non-loopback address without tokens, naming AUTH_TOKENS and the opt-out", () => {
+    expect(() => parseConfig({ GATEWAY_HOST: "0.0.0.0" })).toThrow(/AUTH_TOKENS.*GATEWAY_HOST=0\.0\.0\.0.*ALLOW_UNAUTHENTICATED/);
+    expect(parseConfig({ GATEWAY_HOST: "0.0.0.0", ALLOW_UNAUTHENTICATED: "1" })).toMatchObject({ allowUnauthenticated: true, accessNotice: expect.stringMatching(/WITHOUT authentication/) });
+  });
+
+  it("reads tokens from AUTH_TOKENS_FILE and names it when it cannot", () => {
+    const dir = mkdtempSync(join(tmpdir(), "trawl-tokens-"));
+    const file = join(dir, "tokens.json");
+    writeFileSync(file, JSON.stringify([{ tenant: "ops", role: "admin", token: "ops-admin-token-000" }]));
+    expect(parseConfig({ AUTH_TOKENS_FILE: file }).authTokens).toEqual([{ tenant: "ops", role: "admin", token: "ops-admin-token-000" }]);
+    expect(() => parseConfig({ AUTH_TOKENS_FILE: join(dir, "missing.json") })).toThrow(/AUTH_TOKENS_FILE: cannot read/);
+    writeFileSync(file, "[{");
+    expect(() => parseConfig({ AUTH_TOKENS_FILE: file })).toThrow(/AUTH_TOKENS_FILE: not JSON/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it.each([
@@ -57,6 +88,11 @@ describe("parseConfig", () => {
     ["WS_BATCH_WINDOW_MS", "-1"],
     ["WS_MAX_PAYLOAD_BYTES", "lots"],
     ["LOG_LEVEL", "loud"],
+    ["AUTH_TOKENS", "acme:root:acme-control-token-1"],
+    ["ALLOWED_ORIGINS", "app.example.com"],
+    ["ALLOWED_ORIGINS", "https://app.example.com/path"],
+    ["SCRAPER_TOKEN", "short"],
+    ["ALLOW_UNAUTHENTICATED", "yes"],
   ])("names %s when it is %j", (variable, value) => {
     let thrown: unknown;
     try {

@@ -3,8 +3,11 @@
  * contract, validated once at start-up by one zod schema. A bad value throws
  * a ConfigError naming the variable so `main` can report it and exit.
  */
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { AccessConfigError, type AccessToken, checkExposure, parseAccessTokens, TokenRegistry } from "@trawl/proto";
 import { z } from "zod";
+import { parseAllowedOrigins } from "./auth/origin-policy.js";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -33,6 +36,11 @@ const envSchema = z.object({
   WS_MAX_PAYLOAD_BYTES: positiveInt.default(65_536),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   DASHBOARD_DIR: z.string().min(1).default(DEFAULT_DASHBOARD_DIR),
+  AUTH_TOKENS: z.string().optional(),
+  AUTH_TOKENS_FILE: z.string().min(1).optional(),
+  ALLOW_UNAUTHENTICATED: z.enum(["0", "1", "true", "false"]).default("0"),
+  ALLOWED_ORIGINS: z.string().optional(),
+  SCRAPER_TOKEN: z.string().regex(/^[A-Za-z0-9._~-]{16,256}$/, "expected the scraper's API token (16-256 of A-Z, a-z, 0-9, '.', '_', '~', '-')").optional(),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -49,6 +57,16 @@ export interface GatewayConfig {
   wsHeartbeatMs: number;
   wsMaxPayloadBytes: number;
   logLevel: LogLevel;
+  /** API tokens (AUTH_TOKENS + AUTH_TOKENS_FILE); none: open, loopback only. */
+  authTokens: AccessToken[];
+  /** ALLOW_UNAUTHENTICATED: serve a non-loopback address without tokens. */
+  allowUnauthenticated: boolean;
+  /** Browser origins allowed besides the gateway's own (ALLOWED_ORIGINS; "*": any). */
+  allowedOrigins: string[];
+  /** The token the gateway presents to its scrapers (an admin token of theirs), if they require one. */
+  scraperToken: string | undefined;
+  /** The start-up line saying how the gateway is protected. */
+  accessNotice: string;
   /** The built web dashboard served at `/`. */
   dashboardDir: string;
 }
@@ -90,5 +108,32 @@ export function parseConfig(env: Record<string, string | undefined>): GatewayCon
     wsMaxPayloadBytes: env2.WS_MAX_PAYLOAD_BYTES,
     logLevel: env2.LOG_LEVEL,
     dashboardDir: env2.DASHBOARD_DIR,
+    ...accessSettings(env2),
   };
+}
+
+function accessSettings(env2: z.infer<typeof envSchema>): Pick<GatewayConfig, "authTokens" | "allowUnauthenticated" | "allowedOrigins" | "scraperToken" | "accessNotice"> {
+  try {
+    let fileText: string | undefined;
+    if (env2.AUTH_TOKENS_FILE !== undefined) {
+      try {
+        fileText = readFileSync(env2.AUTH_TOKENS_FILE, "utf8");
+      } catch (error) {
+        throw new ConfigError("AUTH_TOKENS_FILE", `cannot read ${env2.AUTH_TOKENS_FILE}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    const authTokens = parseAccessTokens(env2.AUTH_TOKENS, fileText);
+    const allowUnauthenticated = env2.ALLOW_UNAUTHENTICATED === "1" || env2.ALLOW_UNAUTHENTICATED === "true";
+    const accessNotice = checkExposure(new TokenRegistry(authTokens), env2.GATEWAY_HOST, "GATEWAY_HOST", allowUnauthenticated);
+    let allowedOrigins: string[];
+    try {
+      allowedOrigins = parseAllowedOrigins(env2.ALLOWED_ORIGINS);
+    } catch (error) {
+      throw new ConfigError("ALLOWED_ORIGINS", error instanceof Error ? error.message : String(error));
+    }
+    return { authTokens, allowUnauthenticated, allowedOrigins, scraperToken: env2.SCRAPER_TOKEN, accessNotice };
+  } catch (error) {
+    if (error instanceof AccessConfigError) throw new ConfigError(error.variable, error.message.replace(/^invalid [A-Z_]+: /, ""));
+    throw error;
+  }
 }

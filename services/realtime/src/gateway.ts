@@ -1,10 +1,12 @@
 /**
  * `createGateway` wires the pieces: scraper links feed the reducer, each
  * applied event is encoded once per dialect and fanned out by the hub, and
- * one HTTP server carries REST (express) and the WebSocket upgrades.
+ * one HTTP server carries REST (express) and the WebSocket upgrades. Its
+ * metrics registry and readiness (issue 7) are per gateway.
  */
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import type { WatchEventsResponse } from "@trawl/proto";
 import { pino, type Logger } from "pino";
 import type { GatewayConfig } from "./config.js";
@@ -13,14 +15,20 @@ import type { DialectDeps } from "./dialects/dialect-deps.js";
 import { SEED002_DIALECT } from "./dialects/seed002.js";
 import { SEED003_JOB_DIALECT, SEED003_SCAN_DIALECT } from "./dialects/seed003.js";
 import { PONG_JSON } from "./dialects/seed000.js";
+import { GatewayAccess } from "./auth/gateway-access.js";
 import { createHttpApp } from "./http/app.js";
+import { Edge, GatewayMetrics, type GatewayMetricsOptions, SOCKETIO_DIALECT } from "./metrics/gateway-metrics.js";
+import { readiness, ServerState } from "./metrics/readiness.js";
+import { rawWsDialect } from "./metrics/ws-dialect.js";
 import { ScraperPool, type ScraperHealth } from "./scrapers/scraper-pool.js";
 import type { BackoffPolicy } from "./scrapers/backoff.js";
 import { createLiveState, type LiveState } from "./state/live-state.js";
 import { applyEvent, applySnapshot } from "./state/reducer.js";
+import { timestampMs } from "./state/time.js";
 import { CloseCode } from "./ws/close-codes.js";
 import { createWsEndpoints, SEED000_DIALECT } from "./ws/endpoints.js";
 import { Hub } from "./ws/hub.js";
+import { routeUpgrade } from "./ws/routes.js";
 import { createFlatJobOpener } from "./ws/seed002-endpoint.js";
 import { createFileJobOpener, createScanOpener } from "./ws/seed003-endpoints.js";
 import { createSocketIoEdge, type SocketIoEdge } from "./socketio/socketio-edge.js";
@@ -35,6 +43,8 @@ export interface GatewayOptions {
   now?: () => number;
   /** Reconnect schedule of the scraper links. */
   backoff?: BackoffPolicy;
+  /** Options of the gateway's metrics registry (default process metrics on). */
+  metrics?: GatewayMetricsOptions;
 }
 
 export interface Gateway {
@@ -50,11 +60,16 @@ export interface Gateway {
   readonly pool: ScraperPool;
   /** Each scraper's link status, as `/health` reports it. */
   health(): ScraperHealth[];
+  /** This gateway's Prometheus registry and the API that feeds it (served at `/metrics`). */
+  readonly metrics: GatewayMetrics;
 }
 
 export function createGateway(config: GatewayConfig, logger: Logger = pino({ level: config.logLevel }), options: GatewayOptions = {}): Gateway {
   const now = options.now ?? Date.now;
+  const metrics = new GatewayMetrics(options.metrics);
+  let serverState: ServerState = ServerState.STARTING;
   const state = createLiveState({ scrapers: config.scraperAddresses });
+  const access = new GatewayAccess({ authTokens: config.authTokens, allowedOrigins: config.allowedOrigins, onRefused: (edge, reason) => metrics.authFailed(edge, reason) });
   const hub = new Hub({
     policy: { maxBufferedBytes: config.wsMaxBufferedBytes, slowClientTimeoutMs: config.wsSlowClientTimeoutMs },
     heartbeatMs: config.wsHeartbeatMs,
@@ -71,19 +86,21 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
   const onMessage = (address: string, message: WatchEventsResponse): void => {
     if (message.message.case === "event") {
       const event = message.message.value;
+      metrics.eventReceived(address, timestampMs(event.time));
       const job = applyEvent(state, address, event);
       if (job === undefined) return;
       for (const dialect of dialects) {
-        if (hub.hasSubscribers(job.id, dialect.channel)) publishDialectFrames(hub, dialect.channel, dialect.encodeEvent(event, job));
+        if (hub.hasSubscribers(job.id, dialect.channel, job.tenant)) publishDialectFrames(hub, dialect.channel, dialect.encodeEvent(event, job), job.tenant);
       }
       socketio?.onApplied(event, job);
       bus.publish(address, event);
     } else if (message.message.case === "snapshot") {
       const outcome = applySnapshot(state, address, message.message.value);
+      metrics.snapshotApplied(address);
       logger.info({ scraper: address, jobs: outcome.changed.length, removed: outcome.removed.length }, "applied scraper snapshot");
       for (const job of outcome.changed) {
         for (const dialect of dialects) {
-          if (hub.hasSubscribers(job.id, dialect.channel)) publishDialectFrames(hub, dialect.channel, dialect.encodeJobState(job, now()));
+          if (hub.hasSubscribers(job.id, dialect.channel, job.tenant)) publishDialectFrames(hub, dialect.channel, dialect.encodeJobState(job, now()), job.tenant);
         }
         socketio?.onJobState(job);
       }
@@ -96,12 +113,14 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
     onMessage,
     logger,
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+    token: config.scraperToken,
   });
-  const trpc = createTrpcEdge({ state, pool, bus, now }, { maxPayloadBytes: config.wsMaxPayloadBytes, heartbeatMs: config.wsHeartbeatMs, logger });
-  const deps: DialectDeps = { state, hub, pool, now, logger };
+  const trpc = createTrpcEdge({ state, pool, bus, now }, { maxPayloadBytes: config.wsMaxPayloadBytes, heartbeatMs: config.wsHeartbeatMs, logger, access });
+  const deps: DialectDeps = { state, hub, pool, now, logger, access };
   socketio = createSocketIoEdge(deps, {
     maxPayloadBytes: config.wsMaxPayloadBytes,
     backlog: { maxQueuedPackets: 64, slowClientTimeoutMs: config.wsSlowClientTimeoutMs },
+    counters: metrics.dialect(Edge.SOCKETIO, SOCKETIO_DIALECT),
   });
   const endpoints = createWsEndpoints({
     trpc: trpc.handleUpgrade,
@@ -115,6 +134,11 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
     maxPayloadBytes: config.wsMaxPayloadBytes,
     now,
     logger,
+    access,
+    counters: (route) => {
+      const dialect = rawWsDialect(route);
+      return dialect === undefined ? undefined : metrics.dialect(Edge.WEBSOCKET, dialect);
+    },
   });
   const app = createHttpApp({
     state,
@@ -124,10 +148,27 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
     logger,
     trpc: trpc.http,
     dashboardDir: config.dashboardDir,
+    metrics,
+    readiness: () => readiness(serverState, pool.health()),
+    access,
+  });
+  metrics.observe({
+    state,
+    links: () => pool.links,
+    socketioConnections: () => socketio?.clientCount ?? 0,
+    trpcConnections: () => trpc.connectionCount,
   });
   const server: Server = createServer(app);
   socketio.attach(server);
-  server.on("upgrade", endpoints.handleUpgrade);
+  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // A raw WebSocket endpoint accepts synchronously (hub.accept runs inside
+    // the `ws` upgrade callback), so a connection added to the hub during
+    // this call is this socket's: it counts for its dialect until it closes.
+    const dialect = rawWsDialect(routeUpgrade(request.url));
+    const before = hub.connectionCount;
+    endpoints.handleUpgrade(request, socket, head);
+    if (dialect !== undefined && hub.connectionCount > before) metrics.trackSocket(socket, Edge.WEBSOCKET, dialect);
+  });
   server.on("clientError", (error, socket) => {
     logger.debug({ err: error.message }, "http client error");
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
@@ -141,6 +182,7 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
     hub,
     pool,
     health: () => pool.health(),
+    metrics,
 
     listen() {
       return new Promise((resolve, reject) => {
@@ -149,6 +191,7 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
           server.off("error", reject);
           server.on("error", (error) => logger.error({ err: error.message }, "http server error"));
           const { port } = server.address() as AddressInfo;
+          serverState = ServerState.LISTENING;
           pool.start();
           hub.startHeartbeat();
           resolve({ url: `http://${displayHost(config.host)}:${port}`, port });
@@ -158,6 +201,7 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
 
     close() {
       closing ??= (async () => {
+        serverState = ServerState.SHUTTING_DOWN;
         endpoints.stopAccepting();
         pool.stop();
         hub.stopHeartbeat();

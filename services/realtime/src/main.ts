@@ -25,6 +25,8 @@ const gateway = createGateway(config, logger);
 try {
   const { url } = await gateway.listen();
   logger.info({ url }, "gateway listening");
+  if (config.authTokens.length === 0) logger.warn(config.accessNotice);
+  else logger.info({ tokens: config.authTokens.length }, config.accessNotice);
 } catch (error) {
   logger.fatal({ err: error instanceof Error ? error.message : String(error) }, "gateway failed to listen");
   process.exit(1);

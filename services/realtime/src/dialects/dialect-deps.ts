@@ -1,4 +1,5 @@
 /** What a dialect's endpoints may use: the live state, the hub, the scrapers, a clock and the logger. */
+import type { GatewayAccess } from "../auth/gateway-access.js";
 import type { Logger } from "pino";
 import type { ScraperPool } from "../scrapers/scraper-pool.js";
 import type { LiveState } from "../state/live-state.js";
@@ -10,4 +11,6 @@ export interface DialectDeps {
   pool: ScraperPool;
   now: () => number;
   logger: Logger;
+  /** Tokens and origins; without it every client is the open principal. */
+  access?: GatewayAccess;
 }

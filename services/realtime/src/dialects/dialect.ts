@@ -29,7 +29,7 @@ export interface EventDialect {
   encodeJobState(job: JobRecord, nowMs: number): DialectFrame[];
 }
 
-/** Publishes each frame on the dialect's channel. */
-export function publishDialectFrames(hub: Hub, channel: string, frames: readonly DialectFrame[]): void {
-  for (const frame of frames) hub.publish(frame.jobId, frame.data, frame.delivery, channel, frame.key ?? frame.jobId);
+/** Publishes each frame on the dialect's channel; `tenant` (the job's) adds the subscribers to that tenant's jobs. */
+export function publishDialectFrames(hub: Hub, channel: string, frames: readonly DialectFrame[], tenant?: string): void {
+  for (const frame of frames) hub.publish(frame.jobId, frame.data, frame.delivery, channel, frame.key ?? frame.jobId, tenant);
 }

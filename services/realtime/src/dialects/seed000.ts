@@ -7,6 +7,7 @@
  * Every message carries `timestamp` (the event's time) except `stats` and
  * `pong`, exactly as the seed documents them.
  */
+import type { TenantScope } from "../auth/scope.js";
 import { isTerminal, JobStatus, Platform, platformName, type Item, type JobEvent } from "@trawl/proto";
 import type { JobRecord, LiveState } from "../state/live-state.js";
 import { isoTime, timestampMs } from "../state/time.js";
@@ -72,24 +73,24 @@ export function encodeTerminalFrames(job: JobRecord): Seed000Frame[] {
   return isTerminal(job.status) ? terminalFrames(job, job.finishedAtMs ?? job.lastEventMs) : [];
 }
 
-/** `initial_state` for `/ws/scraping`: every active job and the platform stats. */
-export function encodeInitialState(state: LiveState, nowMs: number): string {
-  return initialStateJson(JSON.stringify(activeJobsView(state, nowMs)), state, nowMs);
+/** `initial_state` for `/ws/scraping`: every active job and the platform stats (of `scope`'s jobs). */
+export function encodeInitialState(state: LiveState, nowMs: number, scope?: TenantScope): string {
+  return initialStateJson(JSON.stringify(activeJobsView(state, nowMs, scope)), state, nowMs, scope);
 }
 
 /** `initial_state` for `/ws/scraping/{job_id}`: just that job, whatever its status. */
-export function encodeJobInitialState(job: JobRecord, state: LiveState, nowMs: number): string {
-  return initialStateJson(JSON.stringify({ [job.id]: jobView(job, nowMs) }), state, nowMs);
+export function encodeJobInitialState(job: JobRecord, state: LiveState, nowMs: number, scope?: TenantScope): string {
+  return initialStateJson(JSON.stringify({ [job.id]: jobView(job, nowMs) }), state, nowMs, scope);
 }
 
 /**
  * The `data` object of a `stats` message. Split from `encodeStats` so one
  * rendering can serve every `/ws/stats` client ticking at the same moment.
  */
-export function encodeStatsData(state: LiveState, nowMs: number): string {
-  const activeJobs = activeJobsView(state, nowMs);
+export function encodeStatsData(state: LiveState, nowMs: number, scope?: TenantScope): string {
+  const activeJobs = activeJobsView(state, nowMs, scope);
   return JSON.stringify({
-    platform_stats: platformStatsView(state),
+    platform_stats: platformStatsView(state, scope),
     active_jobs_count: Object.keys(activeJobs).length,
     active_jobs: activeJobs,
   });
@@ -105,8 +106,8 @@ export function encodeUnknownJob(jobId: string, nowMs: number): string {
   return JSON.stringify({ type: "job_error", data: { job_id: jobId, error_message: `Unknown job: ${jobId}` }, timestamp: isoTime(nowMs) });
 }
 
-function initialStateJson(activeJobsJson: string, state: LiveState, nowMs: number): string {
-  return `{"type":"initial_state","data":{"active_jobs":${activeJobsJson},"platform_stats":${JSON.stringify(platformStatsView(state))}},"timestamp":${JSON.stringify(isoTime(nowMs))}}`;
+function initialStateJson(activeJobsJson: string, state: LiveState, nowMs: number, scope: TenantScope): string {
+  return `{"type":"initial_state","data":{"active_jobs":${activeJobsJson},"platform_stats":${JSON.stringify(platformStatsView(state, scope))}},"timestamp":${JSON.stringify(isoTime(nowMs))}}`;
 }
 
 function progressFrame(job: JobRecord, atMs: number): Seed000Frame {

@@ -1,11 +1,18 @@
 /**
  * The gateway's REST surface (express 5): starting and inspecting jobs, the
- * seed 000/002 status endpoints and health. Every error leaves as JSON.
+ * seed 000/002 status endpoints, health, and the observability endpoints
+ * (`/metrics`, `/livez`, `/readyz`). Every error leaves as JSON.
  */
-import { ExportFormat, itemJson, JOB_STATUS_NAMES, PLATFORM_NAMES } from "@trawl/proto";
+import { DEFAULT_TENANT, ExportFormat, itemJson, JOB_STATUS_NAMES, PLATFORM_NAMES, Role } from "@trawl/proto";
+import { GatewayAccess } from "../auth/gateway-access.js";
+import { originGuard, principalOf, requireRole } from "../auth/http-access.js";
+import { assertJobVisible } from "../auth/job-access.js";
+import { inScope, scopeOf } from "../auth/scope.js";
 import express, { type Express, type Request, type RequestHandler } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
+import { Edge, type GatewayMetrics } from "../metrics/gateway-metrics.js";
+import type { ReadinessReport } from "../metrics/readiness.js";
 import type { ScraperPool } from "../scrapers/scraper-pool.js";
 import type { LiveState } from "../state/live-state.js";
 import { recordFromJob } from "../state/reducer.js";
@@ -30,7 +37,27 @@ export interface HttpAppOptions {
   trpc?: RequestHandler;
   /** The built dashboard's folder, served at `/`. */
   dashboardDir?: string;
+  /** Served at `/metrics`; also counts the app's error responses. */
+  metrics?: GatewayMetrics;
+  /** Answers `/readyz` (200 when ready, else 503); without it `/readyz` follows `/health`'s scraper check. */
+  readiness?: () => ReadinessReport;
+  /** Tokens and origins; without it the app is open (every caller an admin), as on loopback without AUTH_TOKENS. */
+  access?: GatewayAccess;
 }
+
+/** Error statuses → the `kind` of trawl_gateway_errors_total (the `error` codes of errors.ts). */
+const ERROR_KINDS: Readonly<Record<number, string>> = {
+  400: "invalid_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  409: "conflict",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  429: "too_many_requests",
+  500: "internal",
+  503: "unavailable",
+};
 
 
 /** A comma-separated query parameter as a list ("" or absent: empty). */
@@ -71,14 +98,46 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const { state, pool, now, logger } = options;
   const app = express();
   app.disable("x-powered-by");
+  const { metrics } = options;
+  if (metrics !== undefined) app.use(countErrors(metrics));
+  const access = options.access ?? new GatewayAccess({ authTokens: [], allowedOrigins: [] });
+  const read = requireRole(access, Role.READ);
+  const control = requireRole(access, Role.CONTROL);
+  /** The job must be the caller's tenant's (404 otherwise, as for a job that does not exist). */
+  const visible = (res: Parameters<typeof principalOf>[0], jobId: string, field = "id") => assertJobVisible(pool, state, jobId, scopeOf(principalOf(res)), field);
+
+  app.get("/livez", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  app.get("/readyz", (_req, res) => {
+    const report = options.readiness?.();
+    if (report !== undefined) {
+      res.status(report.ready ? 200 : 503).json(report.body);
+      return;
+    }
+    const ready = pool.health().some((scraper) => scraper.connected);
+    res.status(ready ? 200 : 503).json({ status: ready ? "ok" : "not_ready" });
+  });
+
+  // Probes carry no credentials; everything below is checked for origin, and all but /health for a token.
+  app.use(originGuard(access));
+
+  if (metrics !== undefined) {
+    app.get("/metrics", requireRole(access, Role.ADMIN), async (_req, res) => {
+      const { contentType, body } = await metrics.exposition();
+      res.set("Content-Type", contentType).send(body);
+    });
+  }
+
   if (options.trpc !== undefined) app.use("/trpc", options.trpc);
   app.use(express.json({ limit: "64kb" }));
 
-  app.post("/api/scrape", async (req, res) => {
+  app.post("/api/scrape", control, async (req, res) => {
     const body = parseBody(req, scrapeRequestSchema);
     let started;
     try {
-      started = await pool.startJob(toStartJobRequest(body));
+      started = await pool.startJob({ ...toStartJobRequest(body), tenant: principalOf(res).tenant });
     } catch (error) {
       throw fromScraperError(error, { invalidField: fieldOfScraperError });
     }
@@ -95,9 +154,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
     });
   });
 
-  app.post("/api/scan", async (req, res) => {
+  app.post("/api/scan", control, async (req, res) => {
     const body = parseBody(req, scanRequestSchema);
-    const started = await pool.startJob(toScanJobRequest(body)).catch((error: unknown) => {
+    const started = await pool.startJob({ ...toScanJobRequest(body), tenant: principalOf(res).tenant }).catch((error: unknown) => {
       throw fromScraperError(error, { field: "path", invalidField: fieldOfScraperError });
     });
     const jobId = started.response.job?.id ?? "";
@@ -111,20 +170,23 @@ export function createHttpApp(options: HttpAppOptions): Express {
     });
   });
 
-  app.get("/ws/scraping/status", (_req, res) => {
+  app.get("/ws/scraping/status", read, (_req, res) => {
     const connections = options.connections();
+    const scope = scopeOf(principalOf(res));
+    let activeJobs = 0;
+    for (const id of state.active) if (inScope(state.jobs.get(id)?.tenant ?? "", scope)) activeJobs++;
     res.json({
       active_connections: connections.active,
-      active_jobs: state.active.size,
+      active_jobs: activeJobs,
       job_subscriptions: connections.jobSubscriptions,
-      platform_stats: platformStatsView(state),
+      platform_stats: platformStatsView(state, scope),
     });
   });
 
-  app.get("/ws/stats", wsStatsHandler(options));
+  app.get("/ws/stats", read, wsStatsHandler(options));
 
-  app.get("/ws/scraping/:job_id/status", async (req, res) => {
-    const jobId = req.params.job_id;
+  app.get("/ws/scraping/:job_id/status", read, async (req, res) => {
+    const jobId = param(req, "job_id");
     let job = state.jobs.get(jobId);
     if (job === undefined) {
       const found = await pool.getJob(jobId).catch((error: unknown) => {
@@ -132,15 +194,15 @@ export function createHttpApp(options: HttpAppOptions): Express {
       });
       job = state.jobs.get(jobId) ?? (found === undefined ? undefined : recordFromJob(found.job, found.address));
     }
-    if (job === undefined) throw notFound("job_id", `Unknown job: ${jobId}`);
+    if (job === undefined || !inScope(job.tenant, scopeOf(principalOf(res)))) throw notFound("job_id", `Unknown job: ${jobId}`);
     res.json(jobStatusJson(job, now()));
   });
 
-  app.get("/api/jobs", async (req, res) => {
+  app.get("/api/jobs", read, async (req, res) => {
     const query = listQuerySchema.safeParse(req.query);
     if (!query.success) throw zodError(query.error, "query");
     const { status, platform, created_after, created_before, limit, cursor } = query.data;
-    const page = await listJobsPage(pool, { statuses: status, platforms: platform, createdAfter: created_after, createdBefore: created_before, limit, cursor }, now()).catch(
+    const page = await listJobsPage(pool, { statuses: status, platforms: platform, createdAfter: created_after, createdBefore: created_before, limit, cursor, tenant: scopeOf(principalOf(res)) }, now()).catch(
       (error: unknown) => {
         throw fromScraperError(error);
       },
@@ -148,56 +210,60 @@ export function createHttpApp(options: HttpAppOptions): Express {
     res.json(page);
   });
 
-  app.get("/api/jobs/:id", async (req, res) => {
-    const found = await pool.getJob(req.params.id).catch((error: unknown) => {
+  app.get("/api/jobs/:id", read, async (req, res) => {
+    const found = await pool.getJob(param(req, "id")).catch((error: unknown) => {
       throw fromScraperError(error, { field: "id" });
     });
-    if (found === undefined) throw notFound("id", `Unknown job: ${req.params.id}`);
+    if (found === undefined || !inScope(found.job.tenant || DEFAULT_TENANT, scopeOf(principalOf(res)))) throw notFound("id", `Unknown job: ${param(req, "id")}`);
     res.json(jobJson(found.job, found.address, now()));
   });
 
-  app.post("/api/jobs/:id/cancel", async (req, res) => {
+  app.post("/api/jobs/:id/cancel", control, async (req, res) => {
     const body = req.body === undefined ? {} : parseBody(req, cancelBodySchema);
-    const cancelled = await pool.cancelJob(req.params.id, body.reason ?? "").catch((error: unknown) => {
+    await visible(res, param(req, "id"));
+    const cancelled = await pool.cancelJob(param(req, "id"), body.reason ?? "").catch((error: unknown) => {
       throw fromScraperError(error, { field: "id" });
     });
-    logger.info({ jobId: req.params.id }, "job cancel requested");
+    logger.info({ jobId: param(req, "id") }, "job cancel requested");
     res.json(jobJson(cancelled.job, cancelled.address, now()));
   });
 
   for (const action of ["pause", "resume"] as const) {
-    app.post(`/api/jobs/:id/${action}`, async (req, res) => {
-      const call = action === "pause" ? pool.pauseJob(req.params.id) : pool.resumeJob(req.params.id);
+    app.post(`/api/jobs/:id/${action}`, control, async (req, res) => {
+      await visible(res, param(req, "id"));
+      const call = action === "pause" ? pool.pauseJob(param(req, "id")) : pool.resumeJob(param(req, "id"));
       const changed = await call.catch((error: unknown) => {
         throw fromScraperError(error, { field: "id" });
       });
-      logger.info({ jobId: req.params.id }, `job ${action} requested`);
+      logger.info({ jobId: param(req, "id") }, `job ${action} requested`);
       res.json(jobJson(changed.job, changed.address, now()));
     });
   }
 
-  app.get("/api/jobs/:id/items", async (req, res) => {
+  app.get("/api/jobs/:id/items", read, async (req, res) => {
     const query = itemsQuerySchema.safeParse(req.query);
     if (!query.success) throw zodError(query.error, "query");
+    await visible(res, param(req, "id"));
     const { page_size, page_token, q, embeddings } = query.data;
-    const page = await pool.listItems({ jobId: req.params.id, pageSize: page_size, pageToken: page_token, query: q }).catch((error: unknown) => {
+    const page = await pool.listItems({ jobId: param(req, "id"), pageSize: page_size, pageToken: page_token, query: q }).catch((error: unknown) => {
       throw fromScraperError(error, { field: "id", invalidField: (details) => (/page_token/i.test(details) ? "page_token" : "query") });
     });
     res.json({
-      job_id: req.params.id,
+      job_id: param(req, "id"),
       total: page.total,
       items: page.items.map((item) => itemJson(item, { embedding: embeddings === "true" })),
       next_page_token: page.nextPageToken === "" ? null : page.nextPageToken,
     });
   });
 
-  app.get("/api/jobs/:id/export", async (req, res) => {
+  app.get("/api/jobs/:id/export", read, async (req, res) => {
     const query = exportQuerySchema.safeParse(req.query);
     if (!query.success) throw zodError(query.error, "query");
-    const stream = await pool.exportItems(req.params.id, EXPORT_FORMATS[query.data.format]).catch((error: unknown) => {
+    await visible(res, param(req, "id"));
+    const stream = await pool.exportItems(param(req, "id"), EXPORT_FORMATS[query.data.format]).catch((error: unknown) => {
       throw fromScraperError(error, { field: "id" });
     });
-    await pipeExport(stream, res, { jobId: req.params.id, format: query.data.format, logger });
+    await pipeExport(stream, res, { jobId: param(req, "id"), format: query.data.format, logger });
   });
 
   app.get("/health", (_req, res) => {
@@ -210,6 +276,24 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(unknownRoute);
   app.use(errorHandler(logger));
   return app;
+}
+
+/**
+ * Counts every error response (4xx, 5xx) once it is sent, by kind; 401 and
+ * 403 count as auth failures too, 413 as a limit hit. tRPC's HTTP transport
+ * counts as the trpc edge.
+ */
+function countErrors(metrics: GatewayMetrics): RequestHandler {
+  return (req, res, next) => {
+    const edge = req.path === "/trpc" || req.path.startsWith("/trpc/") ? Edge.TRPC : Edge.HTTP;
+    res.once("finish", () => {
+      if (res.statusCode < 400) return;
+      metrics.error(edge, ERROR_KINDS[res.statusCode] ?? `http_${res.statusCode}`);
+      if (res.statusCode === 401 || res.statusCode === 403) metrics.authFailed(edge, ERROR_KINDS[res.statusCode] as string);
+      if (res.statusCode === 413) metrics.limitHit(edge, "body_size");
+    });
+    next();
+  };
 }
 
 /** Validates the JSON body against `schema`, or throws a 400 naming the first bad field. */
@@ -225,4 +309,9 @@ function zodError(error: z.ZodError, fallbackField: string): HttpError {
   const field = typeof issue?.path[0] === "string" ? issue.path[0] : fallbackField;
   const message = issue === undefined ? "invalid request" : issue.path.length === 0 ? `expected a JSON object ${fallbackField}` : issue.message;
   return invalidRequest(field, message);
+}
+
+/** A route parameter (express types a route's params loosely once a middleware precedes the handler). */
+function param(req: Request, name: string): string {
+  return String(req.params[name]);
 }

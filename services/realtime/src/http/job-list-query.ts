@@ -5,7 +5,7 @@
  * string, JSON) and maps errors its own way; the meaning is defined here once.
  */
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { JOB_STATUS_NAMES, JobStatus, Platform, PLATFORM_NAMES, platformFromName, type JobStatusName, type PlatformName } from "@trawl/proto";
+import { DEFAULT_TENANT, JOB_STATUS_NAMES, JobStatus, Platform, PLATFORM_NAMES, platformFromName, type JobStatusName, type PlatformName } from "@trawl/proto";
 import { z } from "zod";
 import { decodeListCursor, encodeListCursor } from "../scrapers/job-list.js";
 import type { JobListFilter, ScraperPool } from "../scrapers/scraper-pool.js";
@@ -33,6 +33,8 @@ export interface JobListQuery {
   limit: number;
   /** `next_cursor` of the previous page, listed with the same filters. */
   cursor?: string | undefined;
+  /** Only this tenant's jobs (the caller's scope); undefined: every tenant. */
+  tenant?: string | undefined;
 }
 
 export interface JobListPageJson {
@@ -58,6 +60,7 @@ export function toJobListFilter(query: JobListQuery): JobListFilter {
     platforms,
     ...(query.createdAfter === undefined ? {} : { createdAfter: timestampFromMs(query.createdAfter.getTime()) }),
     ...(query.createdBefore === undefined ? {} : { createdBefore: timestampFromMs(query.createdBefore.getTime()) }),
+    ...(query.tenant === undefined ? {} : { tenant: query.tenant }),
   };
 }
 
@@ -69,8 +72,10 @@ export async function listJobsPage(pool: ScraperPool, query: JobListQuery, nowMs
     if (cursor === undefined) throw invalidRequest("cursor", "cursor is not a next_cursor of this listing");
   }
   const page = await pool.listJobs(toJobListFilter(query), query.limit, cursor);
+  // The scrapers filter by tenant; this keeps another tenant's job out even if one did not.
+  const visible = query.tenant === undefined ? page.jobs : page.jobs.filter(({ job }) => (job.tenant || DEFAULT_TENANT) === query.tenant);
   return {
-    jobs: page.jobs.map(({ job, address }) => jobJson(job, address, nowMs)),
+    jobs: visible.map(({ job, address }) => jobJson(job, address, nowMs)),
     next_cursor: page.cursor === undefined ? null : encodeListCursor(page.cursor),
   };
 }

@@ -5,7 +5,7 @@
  * network blip) costs a delay, never an event.
  */
 import { connectivityState, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
-import { createClient, ScraperService, type ServiceClient, type WatchEventsResponse } from "@trawl/proto";
+import { bearerInterceptor, createClient, ScraperService, type ServiceClient, type WatchEventsResponse } from "@trawl/proto";
 import type { Logger } from "pino";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
 
@@ -28,6 +28,8 @@ export interface ScraperLinkOptions {
   logger: Logger;
   backoff?: BackoffPolicy;
   random?: () => number;
+  /** Sent as `authorization: Bearer` metadata on every call (the scraper's API token). */
+  token?: string;
 }
 
 export class ScraperLink {
@@ -58,6 +60,7 @@ export class ScraperLink {
       // when a ping goes unanswered.
       "grpc.keepalive_time_ms": 15_000,
       "grpc.keepalive_timeout_ms": 5_000,
+      ...(options.token === undefined ? {} : { interceptors: [bearerInterceptor(options.token)] }),
     });
   }
 

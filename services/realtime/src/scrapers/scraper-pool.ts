@@ -29,7 +29,7 @@ import { ScraperLink } from "./scraper-link.js";
 const MAX_LIST_PAGE_SIZE = 500;
 
 /** What ListJobs filters on (every field optional on the wire). */
-export type JobListFilter = Pick<MessageInitShape<typeof ListJobsRequestSchema>, "statuses" | "platforms" | "createdAfter" | "createdBefore">;
+export type JobListFilter = Pick<MessageInitShape<typeof ListJobsRequestSchema>, "statuses" | "platforms" | "createdAfter" | "createdBefore" | "tenant">;
 
 /** Deadline of unary calls to a scraper. */
 const CALL_DEADLINE_MS = 5_000;
@@ -52,6 +52,8 @@ export interface ScraperPoolOptions {
   onMessage: (address: string, message: WatchEventsResponse) => void;
   logger: Logger;
   backoff?: BackoffPolicy;
+  /** The API token every call to the scrapers carries (SCRAPER_TOKEN), when they require one. */
+  token?: string | undefined;
 }
 
 export class ScraperPool {
@@ -68,6 +70,7 @@ export class ScraperPool {
           onMessage: options.onMessage,
           logger: options.logger,
           ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+          ...(options.token === undefined ? {} : { token: options.token }),
         }),
     );
   }

@@ -22,9 +22,12 @@
  */
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { isTerminal, type JobEvent } from "@trawl/proto";
+import { bearerToken, isTerminal, type JobEvent, OPEN_PRINCIPAL, type Principal, Role } from "@trawl/proto";
+import { isRefusal } from "../auth/gateway-access.js";
+import { inScope, scopeOf } from "../auth/scope.js";
 import { Server, type Socket } from "socket.io";
 import type { DialectDeps } from "../dialects/dialect-deps.js";
+import type { MessageCounters } from "../ws/connection.js";
 import type { JobRecord } from "../state/live-state.js";
 import { recordFromJob } from "../state/reducer.js";
 import { timestampMs } from "../state/time.js";
@@ -73,6 +76,8 @@ export interface SocketIoEdgeOptions {
   maxPendingLookups: number;
   /** Deadline of the GetJob that checks a job the state does not know (yet). */
   lookupDeadlineMs: number;
+  /** The edge's message counters in /metrics. */
+  counters?: MessageCounters;
 }
 
 export const SOCKETIO_PATH = "/socket.io";
@@ -140,7 +145,24 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
     serveClient: false,
     transports: ["polling", "websocket"],
     maxHttpBufferSize: options.maxPayloadBytes,
-    cors: { origin: CORS_ORIGIN, methods: ["GET", "POST"] },
+    cors: { origin: (origin, callback) => callback(null, origin !== undefined && (CORS_ORIGIN.test(origin) || deps.access?.origins.listed(origin) === true)), methods: ["GET", "POST"] },
+    // Browser pages of origins not allowed (ALLOWED_ORIGINS) are refused at the handshake, WebSocket or polling.
+    allowRequest: (request, callback) => callback(null, deps.access === undefined || deps.access.origins.allows(request.headers.origin, request.headers.host)),
+  });
+  // The token: the client's `auth: { token }` (Socket.IO's own place), an Authorization header, or `?token=`.
+  io.use((socket, next) => {
+    if (deps.access === undefined) return next();
+    const auth: unknown = socket.handshake.auth;
+    const fromAuth = typeof auth === "object" && auth !== null && typeof (auth as { token?: unknown }).token === "string" ? (auth as { token: string }).token : undefined;
+    const fromQuery = typeof socket.handshake.query.token === "string" ? socket.handshake.query.token : undefined;
+    const checked = deps.access.check(fromAuth ?? bearerToken(socket.handshake.headers.authorization) ?? fromQuery, Role.READ, "socketio");
+    if (isRefusal(checked)) {
+      const error = new Error(checked.kind === "forbidden" ? "forbidden" : "unauthorized") as Error & { data?: unknown };
+      error.data = { message: checked.message };
+      return next(error);
+    }
+    socket.data.principal = checked;
+    next();
   });
   io.attach(createServer());
   const engine = io.engine;
@@ -163,11 +185,13 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
       if (droppable) {
         client.backlog.owe(room, { event, payload });
         except.push(client.socket.id);
+        options.counters?.conflated();
       } else {
         client.backlog.forget(room);
       }
     }
     (except.length === 0 ? io.to(room) : io.to(room).except(except)).emit(event, payload);
+    options.counters?.sent(members.size - except.filter((id) => members.has(id)).length);
   };
 
   /** After a terminal message nothing more is sent for the job: its room is emptied. */
@@ -245,7 +269,9 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
       return;
     }
     client.intents.delete(room);
-    if (job === undefined) return sendError(client, id, `Unknown ${asBatch ? "batch" : "job"}: ${id}`, ack);
+    // A job of another tenant is answered exactly like one that does not exist.
+    const principal = (socket.data as { principal?: Principal }).principal ?? OPEN_PRINCIPAL;
+    if (job === undefined || !inScope(job.tenant, scopeOf(principal))) return sendError(client, id, `Unknown ${asBatch ? "batch" : "job"}: ${id}`, ack);
 
     // From here on everything is synchronous: no event can slip between the picture and the join.
     const live = state.jobs.get(id);
@@ -316,6 +342,7 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
         },
         onTooSlow: () => {
           logger.info({ sessionId: socket.id, queuedPackets: client.backlog.queuedPackets }, "disconnecting slow socket.io client");
+          options.counters?.slowClientClosed();
           // Discard the transport: a graceful close would wait for the very buffer this client is not draining.
           // The client sees a transport close and reconnects, as after any network failure.
           socket.conn.close(true);

@@ -26,6 +26,8 @@ export interface JobRecord {
   readonly id: string;
   /** Address of the scraper that runs the job. */
   scraper: string;
+  /** The tenant the job belongs to; "" while unknown (only admins see such a job). */
+  tenant: string;
   platform: Platform;
   status: JobStatus;
   counts: JobCounts;

@@ -5,7 +5,7 @@
  * per-job seq is not above the job's last applied seq are ignored, which makes
  * resuming a stream from an overlapping offset exactly-once.
  */
-import { isTerminal, JobStatus, Platform, type Job, type JobCounters, type JobEvent, type Snapshot } from "@trawl/proto";
+import { DEFAULT_TENANT, isTerminal, JobStatus, Platform, type Job, type JobCounters, type JobEvent, type Snapshot } from "@trawl/proto";
 import {
   MAX_OPENING_TASKS,
   RECENT_ERRORS,
@@ -50,6 +50,7 @@ export function applyEvent(state: LiveState, scraperAddress: string, event: JobE
       const started = kind.value.job;
       job.scraper = scraperAddress;
       if (started !== undefined) {
+        job.tenant = started.tenant || DEFAULT_TENANT;
         job.platform = started.platform;
         job.url = started.spec?.urls[0] ?? job.url;
         job.startedAtMs = timestampMs(started.startedAt) ?? atMs;
@@ -190,6 +191,7 @@ export function recordFromJob(job: Job, scraperAddress: string): JobRecord {
   return {
     id: job.id,
     scraper: scraperAddress,
+    tenant: job.tenant || DEFAULT_TENANT,
     platform: job.platform,
     status,
     counts,
@@ -210,6 +212,7 @@ function stubRecord(state: LiveState, id: string, scraperAddress: string, atMs: 
   const record: JobRecord = {
     id,
     scraper: scraperAddress,
+    tenant: "",
     platform: Platform.UNSPECIFIED,
     status: JobStatus.RUNNING,
     counts: zeroCounts(),

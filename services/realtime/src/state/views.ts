@@ -5,6 +5,7 @@
  * against; nothing here reads a clock.
  */
 import { isTerminal, jobStatusName, type JobStatus, PLATFORM_NAMES, platformName, type PlatformName } from "@trawl/proto";
+import { inScope, type TenantScope } from "../auth/scope.js";
 import type { JobRecord, LiveState, PreviewRecord } from "./live-state.js";
 import { elapsedSeconds, isoTime, roundTo } from "./time.js";
 
@@ -57,19 +58,44 @@ export function jobView(job: JobRecord, atMs: number): JobView {
   };
 }
 
-/** Every job that has not ended, keyed by id, as of `atMs`. */
-export function activeJobsView(state: LiveState, atMs: number): Record<string, JobView> {
+/** Every job of `scope` that has not ended, keyed by id, as of `atMs`. */
+export function activeJobsView(state: LiveState, atMs: number, scope?: TenantScope): Record<string, JobView> {
   const view: Record<string, JobView> = {};
   for (const id of state.active) {
     const job = state.jobs.get(id);
-    if (job !== undefined && !isTerminal(job.status)) view[id] = jobView(job, atMs);
+    if (job !== undefined && !isTerminal(job.status) && inScope(job.tenant, scope)) view[id] = jobView(job, atMs);
   }
   return view;
 }
 
-/** Per-platform statistics summed over every scraper, keyed by platform name. */
-export function platformStatsView(state: LiveState): Record<string, PlatformStatsView> {
-  const sums = new Map<PlatformName, { pages: number; success: number; errors: number; ms: number }>();
+type Sums = Map<PlatformName, { pages: number; success: number; errors: number; ms: number }>;
+
+/**
+ * Per-platform statistics keyed by platform name: for every tenant, the
+ * scrapers' own totals; for one tenant, the sums over that tenant's jobs the
+ * gateway holds (running ones and the most recent finished ones).
+ */
+export function platformStatsView(state: LiveState, scope?: TenantScope): Record<string, PlatformStatsView> {
+  return statsOf(scope === undefined ? scraperSums(state) : tenantSums(state, scope));
+}
+
+function tenantSums(state: LiveState, tenant: string): Sums {
+  const sums: Sums = new Map();
+  for (const job of state.jobs.values()) {
+    if (job.tenant !== tenant || job.platform === 0) continue;
+    const name = platformName(job.platform);
+    const sum = sums.get(name) ?? { pages: 0, success: 0, errors: 0, ms: 0 };
+    sum.pages += job.counts.successCount + job.counts.errorCount;
+    sum.success += job.counts.successCount;
+    sum.errors += job.counts.errorCount;
+    sum.ms += job.counts.processingMsTotal;
+    sums.set(name, sum);
+  }
+  return sums;
+}
+
+function scraperSums(state: LiveState): Sums {
+  const sums: Sums = new Map();
   for (const scraper of state.scrapers.values()) {
     for (const [platform, totals] of scraper.platforms) {
       const name = platformName(platform);
@@ -81,6 +107,10 @@ export function platformStatsView(state: LiveState): Record<string, PlatformStat
       sums.set(name, sum);
     }
   }
+  return sums;
+}
+
+function statsOf(sums: Sums): Record<string, PlatformStatsView> {
   const view: Record<string, PlatformStatsView> = {};
   for (const name of PLATFORM_NAMES) {
     const sum = sums.get(name);
@@ -96,7 +126,8 @@ export function platformStatsView(state: LiveState): Record<string, PlatformStat
   return view;
 }
 
-/** The most recent item previews, oldest first. */
-export function recentPreviews(state: LiveState): readonly PreviewRecord[] {
-  return state.previews;
+/** The most recent item previews of `scope`'s jobs, oldest first. */
+export function recentPreviews(state: LiveState, scope?: TenantScope): readonly PreviewRecord[] {
+  if (scope === undefined) return state.previews;
+  return state.previews.filter((preview) => inScope(state.jobs.get(preview.jobId)?.tenant ?? "", scope));
 }

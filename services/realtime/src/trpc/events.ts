@@ -15,7 +15,8 @@ import { z } from "zod";
 import type { ScraperLink } from "../scrapers/scraper-link.js";
 import type { LiveState } from "../state/live-state.js";
 import { APPLIED, type AppliedEvent, eventJson } from "./event-bus.js";
-import { publicProcedure } from "./init.js";
+import { inScope, type TenantScope } from "../auth/scope.js";
+import { readProcedure } from "./init.js";
 
 /** How long a replay may wait for the scraper's next message before it is abandoned. */
 export const REPLAY_STALL_MS = 15_000;
@@ -55,9 +56,11 @@ const watchInput = z.object({
 });
 type WatchInput = z.infer<typeof watchInput>;
 
-function matcher(input: WatchInput, state: LiveState): (event: JobEvent) => boolean {
+function matcher(input: WatchInput, state: LiveState, scope: TenantScope): (event: JobEvent) => boolean {
   const platforms = input.platforms?.map(platformFromName);
   return (event) => {
+    // A job the gateway no longer holds has no known tenant: only an admin sees its replayed events.
+    if (scope !== undefined && !inScope(state.jobs.get(event.jobId)?.tenant ?? "", scope)) return false;
     if (input.jobId !== undefined && event.jobId !== input.jobId) return false;
     if (input.types !== undefined && !input.types.includes(event.kind.case ?? "")) return false;
     if (platforms !== undefined) {
@@ -110,13 +113,13 @@ async function* replay(link: ScraperLink, after: bigint, upTo: bigint, signal: A
 }
 
 export const eventsRouter = {
-  watch: publicProcedure.input(watchInput).subscription(async function* ({ ctx, input, signal }) {
+  watch: readProcedure.input(watchInput).subscription(async function* ({ ctx, input, signal }) {
     const resumeFrom = input.lastEventId == null ? new Map<string, bigint>() : parseCursor(input.lastEventId);
     if (resumeFrom === undefined) throw new TRPCError({ code: "BAD_REQUEST", message: "lastEventId is not an event id of this stream" });
     // An id naming a scraper this gateway does not watch would silently resume from nowhere.
     const stranger = [...resumeFrom.keys()].find((address) => !ctx.state.scrapers.has(address));
     if (stranger !== undefined) throw new TRPCError({ code: "BAD_REQUEST", message: `lastEventId names scraper ${stranger}, which this gateway does not watch` });
-    const matches = matcher(input, ctx.state);
+    const matches = matcher(input, ctx.state, ctx.scope);
     // Listen before replaying: everything applied from now on is buffered here.
     const live = on(ctx.bus, APPLIED, signal === undefined ? {} : { signal }) as AsyncIterableIterator<[AppliedEvent]>;
     const position: Cursor = new Map();

@@ -3,7 +3,10 @@
  * Routers live one per domain beside this file (`jobs.ts`, `stats.ts`,
  * `events.ts`); clients import only `type AppRouter` from `router.ts`.
  */
+import { OPEN_PRINCIPAL, type Principal, Role, roleAllows } from "@trawl/proto";
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
+import { forbidden, isRefusal, type Refusal } from "../auth/gateway-access.js";
+import { scopeOf } from "../auth/scope.js";
 import { z } from "zod";
 import { fromScraperError, HttpError } from "../http/errors.js";
 import type { ScraperPool } from "../scrapers/scraper-pool.js";
@@ -16,6 +19,8 @@ export interface TrpcContext {
   /** Applied scraper events, as the gateway reduces them (for subscriptions). */
   bus: EventBus;
   now: () => number;
+  /** Who is calling (from the connection's or request's token), or why they may not; absent: the open principal. */
+  principal?: Principal | Refusal;
 }
 
 const t = initTRPC.context<TrpcContext>().create({
@@ -36,10 +41,26 @@ const t = initTRPC.context<TrpcContext>().create({
 });
 
 export const router = t.router;
-export const publicProcedure = t.procedure;
+
+/** A procedure for callers whose token allows `needed`; it sees `ctx.principal` and its tenant `ctx.scope`. */
+function authorized(needed: Role) {
+  return t.procedure.use(({ ctx, next }) => {
+    const principal = ctx.principal ?? OPEN_PRINCIPAL;
+    if (isRefusal(principal)) throw new TRPCError({ code: principal.kind === "forbidden" ? "FORBIDDEN" : "UNAUTHORIZED", message: principal.message });
+    if (!roleAllows(principal.role, needed)) throw new TRPCError({ code: "FORBIDDEN", message: forbidden(principal, needed).message });
+    return next({ ctx: { principal, scope: scopeOf(principal) } });
+  });
+}
+
+/** Reads: jobs, items, stats, events — of the caller's tenant (every tenant for an admin). */
+export const readProcedure = authorized(Role.READ);
+/** Starting, pausing, resuming and cancelling jobs. */
+export const controlProcedure = authorized(Role.CONTROL);
 
 const CODE_BY_STATUS: Record<number, TRPC_ERROR_CODE_KEY> = {
   400: "BAD_REQUEST",
+  401: "UNAUTHORIZED",
+  403: "FORBIDDEN",
   404: "NOT_FOUND",
   409: "CONFLICT",
   429: "TOO_MANY_REQUESTS",

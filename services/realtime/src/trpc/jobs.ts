@@ -5,22 +5,33 @@ import { z } from "zod";
 import { jobJson } from "../http/job-json.js";
 import { isoInstant, LIST_LIMIT_MESSAGE, listJobsPage, PLATFORMS_MESSAGE, STATUSES_MESSAGE } from "../http/job-list-query.js";
 import { fieldOfScraperError, scanRequestSchema, scrapeRequestSchema, startUrls, toScanJobRequest, toStartJobRequest } from "../http/scrape-request.js";
-import { notFoundError, publicProcedure, toTrpcError } from "./init.js";
+import { DEFAULT_TENANT } from "@trawl/proto";
+import { assertJobVisible } from "../auth/job-access.js";
+import { inScope } from "../auth/scope.js";
+import type { TenantScope } from "../auth/scope.js";
+import { controlProcedure, notFoundError, readProcedure, toTrpcError, type TrpcContext } from "./init.js";
 
+
+/** Rejects with NOT_FOUND (naming `id`) unless the job is the caller's tenant's. */
+async function visible(ctx: TrpcContext & { scope: TenantScope }, id: string): Promise<void> {
+  await assertJobVisible(ctx.pool, ctx.state, id, ctx.scope).catch((error: unknown) => {
+    throw toTrpcError(error, { field: "id" });
+  });
+}
 
 const jobId = z.string({ error: "id must be a string" }).min(1, "id is required").max(200, "id is too long");
 
 export const jobsRouter = {
-  get: publicProcedure.input(z.object({ id: jobId })).query(async ({ ctx, input }) => {
+  get: readProcedure.input(z.object({ id: jobId })).query(async ({ ctx, input }) => {
     const found = await ctx.pool.getJob(input.id).catch((error: unknown) => {
       throw toTrpcError(error, { field: "id" });
     });
-    if (found === undefined) throw notFoundError("id", `Unknown job: ${input.id}`);
+    if (found === undefined || !inScope(found.job.tenant || DEFAULT_TENANT, ctx.scope)) throw notFoundError("id", `Unknown job: ${input.id}`);
     return jobJson(found.job, found.address, ctx.now());
   }),
 
   /** Newest first; `cursor` is the previous page's `next_cursor` (null on the last page). */
-  list: publicProcedure
+  list: readProcedure
     .input(
       z.object({
         statuses: z.array(z.enum(JOB_STATUS_NAMES, { error: `statuses ${STATUSES_MESSAGE}` })).default([]),
@@ -32,13 +43,13 @@ export const jobsRouter = {
       }),
     )
     .query(({ ctx, input }) =>
-      listJobsPage(ctx.pool, { ...input, cursor: input.cursor ?? undefined }, ctx.now()).catch((error: unknown) => {
+      listJobsPage(ctx.pool, { ...input, cursor: input.cursor ?? undefined, tenant: ctx.scope }, ctx.now()).catch((error: unknown) => {
         throw toTrpcError(error);
       }),
     ),
 
-  start: publicProcedure.input(scrapeRequestSchema).mutation(async ({ ctx, input }) => {
-    const started = await ctx.pool.startJob(toStartJobRequest(input)).catch((error: unknown) => {
+  start: controlProcedure.input(scrapeRequestSchema).mutation(async ({ ctx, input }) => {
+    const started = await ctx.pool.startJob({ ...toStartJobRequest(input), tenant: ctx.principal.tenant }).catch((error: unknown) => {
       throw toTrpcError(error, { invalidField: fieldOfScraperError });
     });
     const urls = startUrls(input);
@@ -51,37 +62,40 @@ export const jobsRouter = {
     };
   }),
 
-  scan: publicProcedure.input(scanRequestSchema).mutation(async ({ ctx, input }) => {
-    const started = await ctx.pool.startJob(toScanJobRequest(input)).catch((error: unknown) => {
+  scan: controlProcedure.input(scanRequestSchema).mutation(async ({ ctx, input }) => {
+    const started = await ctx.pool.startJob({ ...toScanJobRequest(input), tenant: ctx.principal.tenant }).catch((error: unknown) => {
       throw toTrpcError(error, { field: "path", invalidField: fieldOfScraperError });
     });
     return { job_id: started.response.job?.id ?? "", status: "started" as const, path: input.path, estimated_time_seconds: started.response.estimatedTimeSeconds };
   }),
 
-  cancel: publicProcedure
+  cancel: controlProcedure
     .input(z.object({ id: jobId, reason: z.string({ error: "reason must be a string" }).max(500, "reason is too long").optional() }))
     .mutation(async ({ ctx, input }) => {
+      await visible(ctx, input.id);
       const cancelled = await ctx.pool.cancelJob(input.id, input.reason ?? "").catch((error: unknown) => {
         throw toTrpcError(error, { field: "id" });
       });
       return jobJson(cancelled.job, cancelled.address, ctx.now());
     }),
 
-  pause: publicProcedure.input(z.object({ id: jobId })).mutation(async ({ ctx, input }) => {
+  pause: controlProcedure.input(z.object({ id: jobId })).mutation(async ({ ctx, input }) => {
+    await visible(ctx, input.id);
     const paused = await ctx.pool.pauseJob(input.id).catch((error: unknown) => {
       throw toTrpcError(error, { field: "id" });
     });
     return jobJson(paused.job, paused.address, ctx.now());
   }),
 
-  resume: publicProcedure.input(z.object({ id: jobId })).mutation(async ({ ctx, input }) => {
+  resume: controlProcedure.input(z.object({ id: jobId })).mutation(async ({ ctx, input }) => {
+    await visible(ctx, input.id);
     const resumed = await ctx.pool.resumeJob(input.id).catch((error: unknown) => {
       throw toTrpcError(error, { field: "id" });
     });
     return jobJson(resumed.job, resumed.address, ctx.now());
   }),
 
-  items: publicProcedure
+  items: readProcedure
     .input(
       z.object({
         id: jobId,
@@ -92,6 +106,7 @@ export const jobsRouter = {
       }),
     )
     .query(async ({ ctx, input }) => {
+      await visible(ctx, input.id);
       const page = await ctx.pool.listItems({ jobId: input.id, pageSize: input.pageSize, pageToken: input.pageToken, query: input.query }).catch((error: unknown) => {
         throw toTrpcError(error, { field: "id", invalidField: (details) => (/page_token/i.test(details) ? "pageToken" : "query") });
       });

@@ -12,6 +12,8 @@ import type { RequestHandler } from "express";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import { CloseCode } from "../ws/close-codes.js";
+import { bearerToken } from "@trawl/proto";
+import type { GatewayAccess } from "../auth/gateway-access.js";
 import type { TrpcContext } from "./init.js";
 import { appRouter } from "./router.js";
 
@@ -24,11 +26,21 @@ export interface TrpcEdge {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Closes every tRPC WebSocket with 1001. */
   close(): void;
+  /** Open tRPC WebSockets (the connections gauge of /metrics). */
+  readonly connectionCount: number;
 }
 
-export function createTrpcEdge(context: TrpcContext, options: { maxPayloadBytes: number; heartbeatMs: number; logger: Logger }): TrpcEdge {
-  const { logger } = options;
-  const createContext = (): TrpcContext => context;
+export function createTrpcEdge(context: TrpcContext, options: { maxPayloadBytes: number; heartbeatMs: number; logger: Logger; access?: GatewayAccess }): TrpcEdge {
+  const { logger, access } = options;
+  /**
+   * The caller's token: `connectionParams.token` (the WebSocket link's, or the
+   * SSE link's — browsers cannot set headers there), else `Authorization: Bearer`.
+   */
+  const createContext = ({ req, info }: { req: IncomingMessage; info: { connectionParams: Record<string, string | undefined> | null } }): TrpcContext => {
+    if (access === undefined) return context;
+    const fromParams = info.connectionParams?.token;
+    return { ...context, principal: access.check(typeof fromParams === "string" && fromParams !== "" ? fromParams : bearerToken(req.headers.authorization)) };
+  };
   const onError = ({ error, path }: { error: { code: string; message: string }; path?: string | undefined }): void => {
     if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ path, err: error.message }, "trpc call failed");
   };
@@ -44,6 +56,9 @@ export function createTrpcEdge(context: TrpcContext, options: { maxPayloadBytes:
     close() {
       for (const ws of wss.clients) ws.close(CloseCode.GOING_AWAY, "server shutting down");
       wss.close();
+    },
+    get connectionCount() {
+      return wss.clients.size;
     },
   };
 }

@@ -11,10 +11,13 @@ import { jobView, platformStatsView, recentPreviews } from "../state/views.js";
 import type { LiveState } from "../state/live-state.js";
 import { eventJson } from "./event-bus.js";
 import { currentCursor } from "./events.js";
-import { publicProcedure } from "./init.js";
+import { inScope, type TenantScope } from "../auth/scope.js";
+import { readProcedure } from "./init.js";
 
-function statsOf(state: LiveState) {
-  return { platform_stats: platformStatsView(state), active_jobs_count: state.active.size };
+function statsOf(state: LiveState, scope: TenantScope) {
+  let active = 0;
+  for (const id of state.active) if (inScope(state.jobs.get(id)?.tenant ?? "", scope)) active++;
+  return { platform_stats: platformStatsView(state, scope), active_jobs_count: active };
 }
 
 /** Waits `ms`, or less when `signal` aborts; resolves true when the wait ran out. */
@@ -35,7 +38,7 @@ export function sleep(ms: number, signal: AbortSignal | undefined): Promise<bool
 }
 
 export const statsRouter = {
-  platform: publicProcedure.query(({ ctx }) => statsOf(ctx.state)),
+  platform: readProcedure.query(({ ctx }) => statsOf(ctx.state, ctx.scope)),
 
   /**
    * Everything live right now: active jobs (with their first URL and the
@@ -44,40 +47,40 @@ export const statsRouter = {
    * `events.watch` with it as `lastEventId` continues exactly where this
    * overview stands, so no event falls between the two.
    */
-  overview: publicProcedure.query(({ ctx }) => {
+  overview: readProcedure.query(({ ctx }) => {
     const now = ctx.now();
     const activeJobs = [];
     for (const id of ctx.state.active) {
       const job = ctx.state.jobs.get(id);
-      if (job === undefined || isTerminal(job.status)) continue;
+      if (job === undefined || isTerminal(job.status) || !inScope(job.tenant, ctx.scope)) continue;
       activeJobs.push({ ...jobView(job, now), url: job.url, current_item: job.currentItem === undefined ? null : itemJson(job.currentItem) });
     }
     return {
       at: isoTime(now),
       active_jobs: activeJobs,
-      platform_stats: platformStatsView(ctx.state),
-      recent_previews: recentPreviews(ctx.state).map((preview) => ({
+      platform_stats: platformStatsView(ctx.state, ctx.scope),
+      recent_previews: recentPreviews(ctx.state, ctx.scope).map((preview) => ({
         job_id: preview.jobId,
         platform: platformName(preview.platform),
         item: itemJson(preview.item),
         at: isoTime(preview.atMs),
       })),
       /** The most recent failures (pageFailed, taskFailed, failed events), oldest first. */
-      recent_errors: ctx.state.errors.map(eventJson),
+      recent_errors: ctx.state.errors.filter((event) => inScope(ctx.state.jobs.get(event.jobId)?.tenant ?? "", ctx.scope)).map(eventJson),
       scrapers: ctx.pool.health(),
       /** Pass as `lastEventId` to `events.watch` to receive every event after this overview, none twice. */
       cursor: currentCursor(ctx.state),
     };
   }),
 
-  watch: publicProcedure
+  watch: readProcedure
     .input(
       z.object({
         intervalSeconds: z.number("intervalSeconds must be a number from 1 to 60").min(1, "intervalSeconds must be a number from 1 to 60").max(60, "intervalSeconds must be a number from 1 to 60").default(5),
       }),
     )
     .subscription(async function* ({ ctx, input, signal }) {
-      do yield statsOf(ctx.state);
+      do yield statsOf(ctx.state, ctx.scope);
       while (await sleep(input.intervalSeconds * 1000, signal));
     }),
 } satisfies TRPCRouterRecord;

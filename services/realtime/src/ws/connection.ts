@@ -9,6 +9,7 @@
  * stays backlogged for the slow-client timeout is closed 1013.
  */
 import type { Duplex } from "node:stream";
+import { OPEN_PRINCIPAL, type Principal } from "@trawl/proto";
 import type { Logger } from "pino";
 import WebSocket from "ws";
 import { CloseCode } from "./close-codes.js";
@@ -63,7 +64,21 @@ export interface ConnectionOptions {
   logger: Logger;
   /** Called before a frame is sent outside the hub's tick batches, so frames keep the order they were produced in. */
   beforeSend?: () => void;
+  /** Who the client authenticated as (default: the open principal of a gateway without tokens). */
+  principal?: Principal;
+  /** The metrics of its edge and dialect (frames sent, conflated, dropped; slow-client closes). */
+  counters?: MessageCounters;
 }
+
+/** What a connection reports to the metrics (see metrics/gateway-metrics.ts DialectCounters). */
+export interface MessageCounters {
+  sent(count?: number): void;
+  conflated(count?: number): void;
+  dropped(count?: number): void;
+  slowClientClosed(): void;
+}
+
+const NO_COUNTERS: MessageCounters = { sent: () => undefined, conflated: () => undefined, dropped: () => undefined, slowClientClosed: () => undefined };
 
 const TEXT_FRAME = { binary: false } as const;
 /** Re-check interval when the socket is over our bound but under its own high-water mark (no 'drain' will come). */
@@ -74,6 +89,9 @@ export class Connection {
   /** Cleared by each heartbeat ping, set by the pong. */
   alive = true;
   readonly counters: ConnectionCounters = { conflated: 0, droppedPreviews: 0, dropped: 0, backlogs: 0 };
+  /** Who the client authenticated as when it connected. */
+  readonly principal: Principal;
+  private readonly metrics: MessageCounters;
 
   private readonly queue: Buffer[] = [];
   private queueHead = 0;
@@ -89,6 +107,8 @@ export class Connection {
     private readonly socket: Duplex,
     private readonly options: ConnectionOptions,
   ) {
+    this.principal = options.principal ?? OPEN_PRINCIPAL;
+    this.metrics = options.counters ?? NO_COUNTERS;
     ws.on("error", this.onError);
     ws.on("pong", this.onPong);
     ws.on("message", this.onMessage);
@@ -130,6 +150,7 @@ export class Connection {
     if (this.state === ConnectionState.OPEN) {
       if (this.ws.bufferedAmount <= this.options.policy.maxBufferedBytes) {
         this.ws.send(data, TEXT_FRAME);
+        this.metrics.sent();
         return;
       }
       this.enterBacklog();
@@ -151,6 +172,7 @@ export class Connection {
       if (this.ws.readyState !== WebSocket.OPEN) return;
       if (this.ws.bufferedAmount <= this.options.policy.maxBufferedBytes) {
         this.socket.write(batch.wireBytes);
+        this.metrics.sent(batch.frames.length);
         return;
       }
       this.enterBacklog();
@@ -179,14 +201,19 @@ export class Connection {
   private enqueue(data: Buffer, delivery: Delivery, key: string): void {
     switch (delivery) {
       case Delivery.CONFLATE:
-        if (this.pending.has(key)) this.counters.conflated++;
+        if (this.pending.has(key)) {
+          this.counters.conflated++;
+          this.metrics.conflated();
+        }
         this.pending.set(key, data);
         return;
       case Delivery.DROP_COUNTED:
         this.counters.droppedPreviews++;
+        this.metrics.dropped();
         return;
       case Delivery.DROP:
         this.counters.dropped++;
+        this.metrics.dropped();
         return;
       default: {
         // Keep per-key order: the latest conflated frame of this key goes first.
@@ -229,6 +256,7 @@ export class Connection {
       const data = this.queue[this.queueHead] as Buffer;
       this.queueHead++;
       this.ws.send(data, TEXT_FRAME);
+      this.metrics.sent();
     }
     this.queue.length = 0;
     this.queueHead = 0;
@@ -236,6 +264,7 @@ export class Connection {
       if (this.ws.bufferedAmount > bound) return this.armDrain();
       this.pending.delete(key);
       this.ws.send(data, TEXT_FRAME);
+      this.metrics.sent();
     }
     this.state = ConnectionState.OPEN;
     clearTimeout(this.slowTimer);
@@ -246,6 +275,7 @@ export class Connection {
     this.slowTimer = undefined;
     if (this.state !== ConnectionState.BACKLOGGED) return;
     this.options.logger.info({ backlog: this.backlogSize, counters: this.counters }, "closing slow websocket client");
+    this.metrics.slowClientClosed();
     this.close(CloseCode.TRY_AGAIN_LATER, "client too slow");
   };
 

@@ -7,7 +7,11 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
+import { OPEN_PRINCIPAL, type Principal, Role } from "@trawl/proto";
 import { WebSocketServer } from "ws";
+import { type GatewayAccess, isRefusal, type Refusal } from "../auth/gateway-access.js";
+import { inScope, scopeOf, type TenantScope } from "../auth/scope.js";
+import { BEARER_SUBPROTOCOL, upgradeCredentials } from "../auth/upgrade-credentials.js";
 import type { DialectFrame, EventDialect } from "../dialects/dialect.js";
 import {
   encodeEvent,
@@ -25,9 +29,9 @@ import type { JobRecord, LiveState } from "../state/live-state.js";
 import { recordFromJob } from "../state/reducer.js";
 import type { OwnedJob } from "../scrapers/scraper-pool.js";
 import { CloseCode } from "./close-codes.js";
-import { Delivery, type Connection } from "./connection.js";
+import { Delivery, type Connection, type MessageCounters } from "./connection.js";
 import { type Hub, SEED000_CHANNEL } from "./hub.js";
-import { parseStatsInterval, routeUpgrade, STATS_INTERVAL_ERROR } from "./routes.js";
+import { parseStatsInterval, routeUpgrade, STATS_INTERVAL_ERROR, type WsRoute } from "./routes.js";
 
 /** How long a rendered initial_state / stats body is reused for clients connecting or ticking together. */
 const VIEW_REUSE_MS = 50;
@@ -54,6 +58,10 @@ export interface WsEndpointOptions {
   fileJob?: JobOpener;
   /** `/ws/scan/{scan_id}`: seed 003's directory-scan socket. */
   scan?: (connection: Connection, scanId: string) => void;
+  /** Tokens and origins; without it every client is the open principal. */
+  access?: GatewayAccess;
+  /** The message counters for a connection on `route` (its edge and dialect in /metrics). */
+  counters?: (route: WsRoute) => MessageCounters | undefined;
 }
 
 /**
@@ -103,20 +111,42 @@ export const SEED000_DIALECT: EventDialect = {
 
 export function createWsEndpoints(options: WsEndpointOptions): WsEndpoints {
   const { state, hub, logger } = options;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, clientTracking: false, perMessageDeflate: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxPayloadBytes,
+    clientTracking: false,
+    perMessageDeflate: false,
+    // A browser sends its token as the subprotocols ["bearer", token]: answer "bearer", never the token.
+    handleProtocols: (protocols) => (protocols.has(BEARER_SUBPROTOCOL) ? BEARER_SUBPROTOCOL : (protocols.values().next().value ?? false)),
+  });
   let accepting = true;
-  const initialState = new ViewCache<Buffer>();
-  const statsData = new ViewCache<string>();
+  const initialState = new ScopedViews<Buffer>();
+  const statsData = new ScopedViews<string>();
   /** The last stats frame, shared by every client ticking with the same data and interval. */
   let lastStats = { data: "", interval: 0, frame: Buffer.alloc(0) };
 
+  /**
+   * Completes the upgrade and hands the connection to `onOpen` — or, when the
+   * client's token is missing, unknown or its role too low for the endpoint,
+   * closes it 1008 with the reason.
+   */
   const accept = (request: IncomingMessage, socket: Duplex, head: Buffer, onOpen: (connection: Connection) => void): void => {
-    wss.handleUpgrade(request, socket, head, (ws) => onOpen(hub.accept(ws, socket)));
+    const counters = options.counters?.(routeUpgrade(request.url));
+    const checked: Principal | Refusal = options.access === undefined ? OPEN_PRINCIPAL : options.access.check(upgradeCredentials(request).token, Role.READ, "websocket");
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      if (isRefusal(checked)) {
+        ws.on("error", () => undefined);
+        ws.close(CloseCode.POLICY_VIOLATION, `${checked.kind === "forbidden" ? "forbidden" : "unauthorized"}: ${checked.message}`);
+        return;
+      }
+      onOpen(hub.accept(ws, socket, checked, counters));
+    });
   };
 
   const openScraping = (connection: Connection): void => {
-    hub.subscribeAll(connection);
-    const frame = initialState.get(state, options.now(), (now) => Buffer.from(encodeInitialState(state, now)));
+    const scope = scopeOf(connection.principal);
+    hub.subscribeAll(connection, SEED000_CHANNEL, scope);
+    const frame = initialState.get(scope).get(state, options.now(), (now) => Buffer.from(encodeInitialState(state, now, scope)));
     connection.send(frame, Delivery.ALWAYS, "");
   };
 
@@ -136,7 +166,9 @@ export function createWsEndpoints(options: WsEndpointOptions): WsEndpoints {
     accept(request, socket, head, (connection) => {
       resolveJob(jobId)
         .then((job) => {
-          if (!connection.isClosed) opener(connection, jobId, job);
+          // A job of another tenant is answered exactly like one that does not exist.
+          const visible = job !== undefined && inScope(job.tenant, scopeOf(connection.principal)) ? job : undefined;
+          if (!connection.isClosed) opener(connection, jobId, visible);
         })
         .catch((error: unknown) => {
           logger.error({ jobId, err: error instanceof Error ? error.message : String(error) }, "job subscription failed");
@@ -151,7 +183,7 @@ export function createWsEndpoints(options: WsEndpointOptions): WsEndpoints {
       return;
     }
     hub.subscribeJob(connection, jobId);
-    connection.send(Buffer.from(encodeJobInitialState(job, state, options.now())), Delivery.ALWAYS, "");
+    connection.send(Buffer.from(encodeJobInitialState(job, state, options.now(), scopeOf(connection.principal))), Delivery.ALWAYS, "");
     for (const frame of encodeTerminalFrames(job)) connection.send(Buffer.from(frame.json), Delivery.ALWAYS, jobId);
   };
 
@@ -162,8 +194,9 @@ export function createWsEndpoints(options: WsEndpointOptions): WsEndpoints {
       connection.close(CloseCode.POLICY_VIOLATION, "invalid interval");
       return;
     }
+    const scope = scopeOf(connection.principal);
     const tick = (): void => {
-      const data = statsData.get(state, options.now(), (now) => encodeStatsData(state, now));
+      const data = statsData.get(scope).get(state, options.now(), (now) => encodeStatsData(state, now, scope));
       if (data !== lastStats.data || interval !== lastStats.interval) lastStats = { data, interval, frame: Buffer.from(encodeStats(data, interval)) };
       connection.send(lastStats.frame, Delivery.CONFLATE, STATS_KEY);
     };
@@ -177,6 +210,7 @@ export function createWsEndpoints(options: WsEndpointOptions): WsEndpoints {
     handleUpgrade(request, socket, head) {
       socket.on("error", (error) => logger.debug({ err: error.message }, "upgrade socket error"));
       if (!accepting) return refuse(socket, 503, "Service Unavailable", "shutting_down");
+      if (options.access !== undefined && !options.access.origins.allows(request.headers.origin, request.headers.host)) return refuse(socket, 403, "Forbidden", "forbidden", "origin not allowed (ALLOWED_ORIGINS)");
       const route = routeUpgrade(request.url);
       switch (route.kind) {
         case "scraping":
@@ -211,13 +245,29 @@ export function createWsEndpoints(options: WsEndpointOptions): WsEndpoints {
   };
 }
 
-function refuse(socket: Duplex, code: number, reason: string, error: string): void {
-  const body = JSON.stringify({ error, message: `no WebSocket endpoint here (${code})` });
+function refuse(socket: Duplex, code: number, reason: string, error: string, message = `no WebSocket endpoint here (${code})`): void {
+  const body = JSON.stringify({ error, message });
   // Destroy only once the response is flushed, as `ws` does for refused handshakes.
   socket.once("finish", () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${code} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
+}
+
+/** One ViewCache per tenant scope (undefined: every tenant). */
+class ScopedViews<T> {
+  private readonly all = new ViewCache<T>();
+  private readonly byTenant = new Map<string, ViewCache<T>>();
+
+  get(scope: TenantScope): ViewCache<T> {
+    if (scope === undefined) return this.all;
+    let cache = this.byTenant.get(scope);
+    if (cache === undefined) {
+      cache = new ViewCache<T>();
+      this.byTenant.set(scope, cache);
+    }
+    return cache;
+  }
 }
 
 /** Reuses one rendering while the state is unchanged and the clock has barely moved. */

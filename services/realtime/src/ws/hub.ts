@@ -12,9 +12,10 @@
  * single unref()ed timer.
  */
 import type { Duplex } from "node:stream";
+import type { Principal } from "@trawl/proto";
 import type { Logger } from "pino";
 import type WebSocket from "ws";
-import { Connection, type Delivery, type SendPolicy } from "./connection.js";
+import { Connection, type Delivery, type MessageCounters, type SendPolicy } from "./connection.js";
 import { FrameBatch } from "./frame-batch.js";
 
 /** The channel of the seed 000 endpoints, the default. */
@@ -67,26 +68,32 @@ export class Hub {
     return this.connections;
   }
 
-  /** Wraps an accepted WebSocket and tracks it until it closes. */
-  accept(ws: WebSocket, socket: Duplex): Connection {
+  /** Wraps an accepted WebSocket (of a client authenticated as `principal`) and tracks it until it closes. */
+  accept(ws: WebSocket, socket: Duplex, principal?: Principal, counters?: MessageCounters): Connection {
     const connection = new Connection(ws, socket, {
       policy: this.options.policy,
       pongFrame: this.options.pongFrame,
       logger: this.options.logger,
       beforeSend: this.flush,
+      principal,
+      counters,
     });
     this.connections.add(connection);
     connection.onClosed(() => this.forget(connection));
     return connection;
   }
 
-  /** Subscribes `connection` to the frames of every job on `channel`. */
-  subscribeAll(connection: Connection, channel: string = SEED000_CHANNEL): void {
+  /**
+   * Subscribes `connection` to the frames of every job on `channel` — of
+   * every tenant, or with `tenant` set, of that tenant's jobs only.
+   */
+  subscribeAll(connection: Connection, channel: string = SEED000_CHANNEL, tenant?: string): void {
     if (connection.isClosed) return;
-    let subscribers = this.global.get(channel);
+    const globalKey = tenant === undefined ? channel : tenantKey(channel, tenant);
+    let subscribers = this.global.get(globalKey);
     if (subscribers === undefined) {
       subscribers = new Set();
-      this.global.set(channel, subscribers);
+      this.global.set(globalKey, subscribers);
     }
     this.flushSet(subscribers);
     subscribers.add(connection);
@@ -119,20 +126,27 @@ export class Hub {
     this.dropSubscriber(key, connection);
   }
 
-  /** True when a frame about `jobId` on `channel` would reach anyone (lets callers skip encoding). */
-  hasSubscribers(jobId: string, channel: string = SEED000_CHANNEL): boolean {
-    return (this.global.get(channel)?.size ?? 0) > 0 || this.byJob.has(subscriptionKey(channel, jobId));
+  /** True when a frame about `jobId` (of `tenant`) on `channel` would reach anyone (lets callers skip encoding). */
+  hasSubscribers(jobId: string, channel: string = SEED000_CHANNEL, tenant?: string): boolean {
+    return (
+      (this.global.get(channel)?.size ?? 0) > 0 ||
+      (tenant !== undefined && (this.global.get(tenantKey(channel, tenant))?.size ?? 0) > 0) ||
+      this.byJob.has(subscriptionKey(channel, jobId))
+    );
   }
 
   /**
    * Sends one encoded frame about `jobId` to its subscribers on `channel` and
    * the channel's global ones, at the end of the tick together with the
    * tick's other frames for them. `key` is what the frame conflates on when a
-   * client is behind (default: the job id).
+   * client is behind (default: the job id); `tenant`, the job's tenant, adds
+   * the subscribers to that tenant's jobs.
    */
-  publish(jobId: string, data: Buffer, delivery: Delivery, channel: string = SEED000_CHANNEL, key: string = jobId): void {
+  publish(jobId: string, data: Buffer, delivery: Delivery, channel: string = SEED000_CHANNEL, key: string = jobId, tenant?: string): void {
     const global = this.global.get(channel);
     if (global !== undefined && global.size > 0) this.batchFor(global).add(data, delivery, key);
+    const ofTenant = tenant === undefined ? undefined : this.global.get(tenantKey(channel, tenant));
+    if (ofTenant !== undefined && ofTenant.size > 0) this.batchFor(ofTenant).add(data, delivery, key);
     const subscribers = this.byJob.get(subscriptionKey(channel, jobId));
     if (subscribers !== undefined) this.batchFor(subscribers).add(data, delivery, key);
   }
@@ -241,6 +255,11 @@ export class Hub {
     if (refs > 0) this.jobRefs.set(jobId, refs);
     else this.jobRefs.delete(jobId);
   }
+}
+
+/** The global subscription key of one tenant's jobs on `channel` (channel names never contain U+0001). */
+function tenantKey(channel: string, tenant: string): string {
+  return `${channel}\u0001${tenant}`;
 }
 
 /** Channel names never contain NUL. */

@@ -7,6 +7,7 @@
  * every other event. Every bad message is answered with
  * `{"type":"error","message":…}` and the socket stays usable.
  */
+import { Role, roleAllows } from "@trawl/proto";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { isTerminal, type JobEvent, type WatchEventsResponse } from "@trawl/proto";
 import type { DialectDeps } from "../dialects/dialect-deps.js";
@@ -81,13 +82,15 @@ export class ScanSession {
   }
 
   private startScan(request: ScanRequest): void {
+    const principal = this.connection.principal;
+    if (!roleAllows(principal.role, Role.CONTROL)) return this.sendError(`forbidden: this token's role (${principal.role}) may not start scans; it needs control`);
     if (this.scanRunning) return this.sendError(ALREADY_RUNNING_MESSAGE);
     this.forgetJob();
     this.state = SessionState.STARTING;
     this.cancelRequested = false;
     // Where each scraper's log stood before the start: the scan's events all come after it.
     const offsets = new Map([...this.deps.state.scrapers].map(([address, scraper]) => [address, scraper.lastOffset]));
-    this.deps.pool.startJob(toScanJobRequest(request)).then(
+    this.deps.pool.startJob({ ...toScanJobRequest(request), tenant: principal.tenant }).then(
       ({ response, address }) => this.onStarted(response.job?.id, address, offsets.get(address) ?? 0n),
       (error: unknown) => this.onStartFailed(error),
     );

@@ -19,8 +19,9 @@ export function trpcSocketUrl(location: Pick<Location, "protocol" | "host">): st
   return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/trpc`;
 }
 
-export function connectGateway(url: string): GatewayConnection {
-  const socket = createWSClient({ url });
+/** `token` (when the gateway requires one) goes as `connectionParams.token` on every (re)connection. */
+export function connectGateway(url: string, token?: string): GatewayConnection {
+  const socket = createWSClient(token === undefined ? { url } : { url, connectionParams: { token } });
   const api = createTRPCClient<AppRouter>({ links: [wsLink({ client: socket })] });
   return { api, socket };
 }

@@ -34,6 +34,10 @@ const envSchema = z.object({
   WS_HEARTBEAT_MS: positiveInt.default(30_000),
   WS_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(1_000).default(10),
   WS_MAX_PAYLOAD_BYTES: positiveInt.default(65_536),
+  WS_MAX_CONNECTIONS: positiveInt.default(50_000),
+  WS_MAX_CONNECTIONS_PER_IP: positiveInt.default(20_000),
+  WS_MAX_MESSAGES_PER_SECOND: positiveInt.default(50),
+  MAX_ACTIVE_JOBS_PER_TENANT: positiveInt.default(100),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   DASHBOARD_DIR: z.string().min(1).default(DEFAULT_DASHBOARD_DIR),
   AUTH_TOKENS: z.string().optional(),
@@ -56,6 +60,13 @@ export interface GatewayConfig {
   wsBatchWindowMs: number;
   wsHeartbeatMs: number;
   wsMaxPayloadBytes: number;
+  /** Open WebSockets in all (every edge) and from one address. */
+  wsMaxConnections: number;
+  wsMaxConnectionsPerIp: number;
+  /** Inbound messages a client may send per second (a burst of twice that is allowed). */
+  wsMaxMessagesPerSecond: number;
+  /** Jobs one tenant may have running (or paused) at once; more starts are refused 429. */
+  maxActiveJobsPerTenant: number;
   logLevel: LogLevel;
   /** API tokens (AUTH_TOKENS + AUTH_TOKENS_FILE); none: open, loopback only. */
   authTokens: AccessToken[];
@@ -106,6 +117,10 @@ export function parseConfig(env: Record<string, string | undefined>): GatewayCon
     wsBatchWindowMs: env2.WS_BATCH_WINDOW_MS,
     wsHeartbeatMs: env2.WS_HEARTBEAT_MS,
     wsMaxPayloadBytes: env2.WS_MAX_PAYLOAD_BYTES,
+    wsMaxConnections: env2.WS_MAX_CONNECTIONS,
+    wsMaxConnectionsPerIp: env2.WS_MAX_CONNECTIONS_PER_IP,
+    wsMaxMessagesPerSecond: env2.WS_MAX_MESSAGES_PER_SECOND,
+    maxActiveJobsPerTenant: env2.MAX_ACTIVE_JOBS_PER_TENANT,
     logLevel: env2.LOG_LEVEL,
     dashboardDir: env2.DASHBOARD_DIR,
     ...accessSettings(env2),

@@ -16,6 +16,7 @@ import { SEED002_DIALECT } from "./dialects/seed002.js";
 import { SEED003_JOB_DIALECT, SEED003_SCAN_DIALECT } from "./dialects/seed003.js";
 import { PONG_JSON } from "./dialects/seed000.js";
 import { GatewayAccess } from "./auth/gateway-access.js";
+import { ConnectionLimiter, refuseUpgrade } from "./limits/connection-limiter.js";
 import { createHttpApp } from "./http/app.js";
 import { Edge, GatewayMetrics, type GatewayMetricsOptions, SOCKETIO_DIALECT } from "./metrics/gateway-metrics.js";
 import { readiness, ServerState } from "./metrics/readiness.js";
@@ -69,14 +70,23 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
   const metrics = new GatewayMetrics(options.metrics);
   let serverState: ServerState = ServerState.STARTING;
   const state = createLiveState({ scrapers: config.scraperAddresses });
-  const access = new GatewayAccess({ authTokens: config.authTokens, allowedOrigins: config.allowedOrigins, onRefused: (edge, reason) => metrics.authFailed(edge, reason) });
+  const access = new GatewayAccess({
+    authTokens: config.authTokens,
+    allowedOrigins: config.allowedOrigins,
+    maxActiveJobsPerTenant: config.maxActiveJobsPerTenant,
+    onRefused: (edge, reason) => metrics.authFailed(edge, reason),
+    onLimit: (limit) => metrics.limitHit(Edge.HTTP, limit),
+  });
   const hub = new Hub({
     policy: { maxBufferedBytes: config.wsMaxBufferedBytes, slowClientTimeoutMs: config.wsSlowClientTimeoutMs },
     heartbeatMs: config.wsHeartbeatMs,
     batchWindowMs: config.wsBatchWindowMs,
     pongFrame: Buffer.from(PONG_JSON),
     logger,
+    maxMessagesPerSecond: config.wsMaxMessagesPerSecond,
+    onLimit: (limit) => metrics.limitHit(Edge.WEBSOCKET, limit),
   });
+  const limiter = new ConnectionLimiter(config.wsMaxConnections, config.wsMaxConnectionsPerIp);
 
   /** Every dialect of the raw WebSocket endpoints; each encodes an event once for all its subscribers. */
   const dialects: readonly EventDialect[] = [SEED000_DIALECT, SEED002_DIALECT, SEED003_JOB_DIALECT, SEED003_SCAN_DIALECT];
@@ -161,6 +171,12 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
   const server: Server = createServer(app);
   socketio.attach(server);
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refused = limiter.admit(socket, request.socket.remoteAddress ?? "unknown");
+    if (refused !== undefined) {
+      const route = routeUpgrade(request.url);
+      metrics.limitHit(route.kind === "trpc" ? Edge.TRPC : route.kind === "socketio" ? Edge.SOCKETIO : Edge.WEBSOCKET, refused);
+      return refuseUpgrade(socket, refused, refused === "connections" ? config.wsMaxConnections : config.wsMaxConnectionsPerIp);
+    }
     // A raw WebSocket endpoint accepts synchronously (hub.accept runs inside
     // the `ws` upgrade callback), so a connection added to the hub during
     // this call is this socket's: it counts for its dialect until it closes.

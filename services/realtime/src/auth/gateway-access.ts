@@ -4,11 +4,17 @@
  * origins may call (OriginPolicy), and the refusals each protocol speaks.
  */
 import { type AccessToken, type Principal, Role, roleAllows, TokenRegistry } from "@trawl/proto";
+import { HttpError } from "../http/errors.js";
+import type { LiveState } from "../state/live-state.js";
 import { OriginPolicy } from "./origin-policy.js";
 
 export interface AccessSettings {
   authTokens: readonly AccessToken[];
   allowedOrigins: readonly string[];
+  /** Jobs one tenant may have running or paused at once (MAX_ACTIVE_JOBS_PER_TENANT); unbounded when absent. */
+  maxActiveJobsPerTenant?: number;
+  /** Told when a tenant limit refuses something. */
+  onLimit?: (limit: string) => void;
   /** Told of every refusal on an edge that counts its own (WebSocket, Socket.IO, tRPC WebSocket). */
   onRefused?: (edge: "websocket" | "socketio" | "trpc", reason: "unauthorized" | "forbidden") => void;
 }
@@ -20,11 +26,29 @@ export class GatewayAccess {
   readonly registry: TokenRegistry;
   readonly origins: OriginPolicy;
   private readonly onRefused: AccessSettings["onRefused"];
+  readonly maxActiveJobsPerTenant: number;
+  private readonly onLimit: AccessSettings["onLimit"];
 
   constructor(settings: AccessSettings) {
     this.registry = new TokenRegistry(settings.authTokens);
     this.origins = new OriginPolicy(settings.allowedOrigins);
     this.onRefused = settings.onRefused;
+    this.maxActiveJobsPerTenant = settings.maxActiveJobsPerTenant ?? Number.POSITIVE_INFINITY;
+    this.onLimit = settings.onLimit;
+  }
+
+  /**
+   * Refuses a new job for `tenant` when it already has its share running or
+   * paused (429 too_many_requests naming `tenant`; TOO_MANY_REQUESTS over tRPC).
+   */
+  assertCanStart(state: LiveState, tenant: string): void {
+    if (!Number.isFinite(this.maxActiveJobsPerTenant)) return;
+    let active = 0;
+    for (const id of state.active) if (state.jobs.get(id)?.tenant === tenant) active++;
+    if (active >= this.maxActiveJobsPerTenant) {
+      this.onLimit?.("active_jobs_per_tenant");
+      throw new HttpError(429, "too_many_requests", `tenant ${tenant} already has ${active} active jobs (MAX_ACTIVE_JOBS_PER_TENANT=${this.maxActiveJobsPerTenant}); wait for one to end or cancel one`, "tenant");
+    }
   }
 
   /** True when tokens are required. */

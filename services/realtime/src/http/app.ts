@@ -135,6 +135,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
 
   app.post("/api/scrape", control, async (req, res) => {
     const body = parseBody(req, scrapeRequestSchema);
+    access.assertCanStart(state, principalOf(res).tenant);
     let started;
     try {
       started = await pool.startJob({ ...toStartJobRequest(body), tenant: principalOf(res).tenant });
@@ -156,6 +157,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
 
   app.post("/api/scan", control, async (req, res) => {
     const body = parseBody(req, scanRequestSchema);
+    access.assertCanStart(state, principalOf(res).tenant);
     const started = await pool.startJob({ ...toScanJobRequest(body), tenant: principalOf(res).tenant }).catch((error: unknown) => {
       throw fromScraperError(error, { field: "path", invalidField: fieldOfScraperError });
     });

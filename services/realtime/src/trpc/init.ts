@@ -19,6 +19,8 @@ export interface TrpcContext {
   /** Applied scraper events, as the gateway reduces them (for subscriptions). */
   bus: EventBus;
   now: () => number;
+  /** Tenant limits (active jobs per tenant); absent: none. */
+  access?: { assertCanStart(state: LiveState, tenant: string): void };
   /** Who is calling (from the connection's or request's token), or why they may not; absent: the open principal. */
   principal?: Principal | Refusal;
 }

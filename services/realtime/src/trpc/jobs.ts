@@ -19,6 +19,15 @@ async function visible(ctx: TrpcContext & { scope: TenantScope }, id: string): P
   });
 }
 
+/** Rejects with TOO_MANY_REQUESTS (naming `tenant`) when the caller's tenant has its share of active jobs. */
+function canStart(ctx: TrpcContext & { principal: { tenant: string } }): void {
+  try {
+    ctx.access?.assertCanStart(ctx.state, ctx.principal.tenant);
+  } catch (error) {
+    throw toTrpcError(error);
+  }
+}
+
 const jobId = z.string({ error: "id must be a string" }).min(1, "id is required").max(200, "id is too long");
 
 export const jobsRouter = {
@@ -49,6 +58,7 @@ export const jobsRouter = {
     ),
 
   start: controlProcedure.input(scrapeRequestSchema).mutation(async ({ ctx, input }) => {
+    canStart(ctx);
     const started = await ctx.pool.startJob({ ...toStartJobRequest(input), tenant: ctx.principal.tenant }).catch((error: unknown) => {
       throw toTrpcError(error, { invalidField: fieldOfScraperError });
     });
@@ -63,6 +73,7 @@ export const jobsRouter = {
   }),
 
   scan: controlProcedure.input(scanRequestSchema).mutation(async ({ ctx, input }) => {
+    canStart(ctx);
     const started = await ctx.pool.startJob({ ...toScanJobRequest(input), tenant: ctx.principal.tenant }).catch((error: unknown) => {
       throw toTrpcError(error, { field: "path", invalidField: fieldOfScraperError });
     });

@@ -12,7 +12,7 @@ import type { RequestHandler } from "express";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import { CloseCode } from "../ws/close-codes.js";
-import { bearerToken } from "@trawl/proto";
+import { bearerToken, Role } from "@trawl/proto";
 import type { GatewayAccess } from "../auth/gateway-access.js";
 import type { TrpcContext } from "./init.js";
 import { appRouter } from "./router.js";
@@ -36,11 +36,16 @@ export function createTrpcEdge(context: TrpcContext, options: { maxPayloadBytes:
    * The caller's token: `connectionParams.token` (the WebSocket link's, or the
    * SSE link's — browsers cannot set headers there), else `Authorization: Bearer`.
    */
-  const createContext = ({ req, info }: { req: IncomingMessage; info: { connectionParams: Record<string, string | undefined> | null } }): TrpcContext => {
-    if (access === undefined) return context;
-    const fromParams = info.connectionParams?.token;
-    return { ...context, principal: access.check(typeof fromParams === "string" && fromParams !== "" ? fromParams : bearerToken(req.headers.authorization)) };
-  };
+  const contextFor =
+    (edge: "trpc" | undefined) =>
+    ({ req, info }: { req: IncomingMessage; info: { connectionParams: Record<string, string | undefined> | null } }): TrpcContext => {
+      if (access === undefined) return context;
+      const fromParams = info.connectionParams?.token;
+      const token = typeof fromParams === "string" && fromParams !== "" ? fromParams : bearerToken(req.headers.authorization);
+      return { ...context, access, principal: access.check(token, Role.READ, edge) };
+    };
+  // Refusals over HTTP are counted by the REST app from the 401/403 it sends; over the WebSocket, here.
+  const createContext = contextFor("trpc");
   const onError = ({ error, path }: { error: { code: string; message: string }; path?: string | undefined }): void => {
     if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ path, err: error.message }, "trpc call failed");
   };
@@ -49,7 +54,7 @@ export function createTrpcEdge(context: TrpcContext, options: { maxPayloadBytes:
   applyWSSHandler({ wss, router: appRouter, createContext, onError, keepAlive: { enabled: true, pingMs: options.heartbeatMs, pongWaitMs: options.heartbeatMs } });
 
   return {
-    http: createExpressMiddleware({ router: appRouter, createContext, onError }),
+    http: createExpressMiddleware({ router: appRouter, createContext: contextFor(undefined), onError }),
     handleUpgrade(request, socket, head) {
       wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));
     },

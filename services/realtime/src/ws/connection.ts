@@ -13,6 +13,7 @@ import { OPEN_PRINCIPAL, type Principal } from "@trawl/proto";
 import type { Logger } from "pino";
 import WebSocket from "ws";
 import { CloseCode } from "./close-codes.js";
+import { MessageRate } from "../limits/message-rate.js";
 import type { FrameBatch } from "./frame-batch.js";
 
 /** How a frame may be treated when the client has fallen behind. */
@@ -68,6 +69,10 @@ export interface ConnectionOptions {
   principal?: Principal;
   /** The metrics of its edge and dialect (frames sent, conflated, dropped; slow-client closes). */
   counters?: MessageCounters;
+  /** Inbound messages allowed per second (WS_MAX_MESSAGES_PER_SECOND); more closes the connection 1008. */
+  maxMessagesPerSecond?: number;
+  /** Told when a limit closes the connection ("message_rate", "payload_size"). */
+  onLimit?: (limit: string) => void;
 }
 
 /** What a connection reports to the metrics (see metrics/gateway-metrics.ts DialectCounters). */
@@ -92,6 +97,7 @@ export class Connection {
   /** Who the client authenticated as when it connected. */
   readonly principal: Principal;
   private readonly metrics: MessageCounters;
+  private readonly rate: MessageRate | undefined;
 
   private readonly queue: Buffer[] = [];
   private queueHead = 0;
@@ -109,6 +115,7 @@ export class Connection {
   ) {
     this.principal = options.principal ?? OPEN_PRINCIPAL;
     this.metrics = options.counters ?? NO_COUNTERS;
+    this.rate = options.maxMessagesPerSecond === undefined ? undefined : new MessageRate(options.maxMessagesPerSecond);
     ws.on("error", this.onError);
     ws.on("pong", this.onPong);
     ws.on("message", this.onMessage);
@@ -280,6 +287,12 @@ export class Connection {
   };
 
   private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+    if (this.isClosed) return;
+    if (this.rate !== undefined && !this.rate.take()) {
+      this.options.onLimit?.("message_rate");
+      this.close(CloseCode.POLICY_VIOLATION, "message rate limit exceeded (WS_MAX_MESSAGES_PER_SECOND)");
+      return;
+    }
     if (isBinary) {
       this.close(CloseCode.UNSUPPORTED_DATA, "binary frames are not supported");
       return;
@@ -299,6 +312,7 @@ export class Connection {
   private readonly onError = (error: Error): void => {
     // `ws` closes the socket itself after an error (1009 for an oversized
     // frame, 1002 for a protocol error); the listener keeps it from throwing.
+    if ((error as { code?: string }).code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") this.options.onLimit?.("payload_size");
     this.options.logger.debug({ err: error.message }, "websocket error");
   };
 

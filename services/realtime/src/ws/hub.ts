@@ -33,6 +33,10 @@ export interface HubOptions {
   batchWindowMs?: number;
   pongFrame: Buffer;
   logger: Logger;
+  /** Inbound messages a client may send per second; undefined: unbounded. */
+  maxMessagesPerSecond?: number;
+  /** Told when a limit closes a connection. */
+  onLimit?: (limit: string) => void;
 }
 
 export class Hub {
@@ -77,6 +81,8 @@ export class Hub {
       beforeSend: this.flush,
       principal,
       counters,
+      ...(this.options.maxMessagesPerSecond === undefined ? {} : { maxMessagesPerSecond: this.options.maxMessagesPerSecond }),
+      ...(this.options.onLimit === undefined ? {} : { onLimit: this.options.onLimit }),
     });
     this.connections.add(connection);
     connection.onClosed(() => this.forget(connection));

@@ -85,6 +85,11 @@ export class ScanSession {
     const principal = this.connection.principal;
     if (!roleAllows(principal.role, Role.CONTROL)) return this.sendError(`forbidden: this token's role (${principal.role}) may not start scans; it needs control`);
     if (this.scanRunning) return this.sendError(ALREADY_RUNNING_MESSAGE);
+    try {
+      this.deps.access?.assertCanStart(this.deps.state, principal.tenant);
+    } catch (error) {
+      return this.sendError(error instanceof Error ? error.message : String(error));
+    }
     this.forgetJob();
     this.state = SessionState.STARTING;
     this.cancelRequested = false;

@@ -15,6 +15,8 @@ describe("AddressPolicy", () => {
     ["169.253.255.255"],
     ["2606:4700:4700::1111"],
     ["::ffff:8.8.8.8"],
+    ["64:ff9b::808:808"],
+    ["64:ff9b::8.8.8.8"],
   ])("allows the public address %s", (address) => {
     expect(closed.allows(address)).toBe(true);
   });
@@ -47,6 +49,10 @@ describe("AddressPolicy", () => {
     ["::ffff:10.0.0.1", "IPv4-mapped private"],
     ["::ffff:169.254.169.254", "IPv4-mapped metadata address"],
     ["::127.0.0.1", "IPv4-compatible loopback"],
+    ["64:ff9b::7f00:1", "NAT64 of loopback"],
+    ["64:ff9b::169.254.169.254", "NAT64 of the metadata address"],
+    ["64:ff9b:0:0:0:0:a00:1", "NAT64 of a private address, uncompressed"],
+    ["64:ff9b::7f00:1%eth0", "NAT64 of loopback with a zone"],
     ["localhost", "not an IP literal"],
     ["", "empty"],
   ])("refuses %s (%s)", (address) => {
@@ -57,6 +63,7 @@ describe("AddressPolicy", () => {
     const policy = new AddressPolicy(["127.0.0.1", "10.0.0.0/8", "fd00::/8"]);
     expect(policy.allows("127.0.0.1")).toBe(true);
     expect(policy.allows("::ffff:127.0.0.1")).toBe(true);
+    expect(policy.allows("64:ff9b::7f00:1")).toBe(true);
     expect(policy.allows("127.0.0.2")).toBe(false);
     expect(policy.allows("10.9.9.9")).toBe(true);
     expect(policy.allows("fd00::1")).toBe(true);

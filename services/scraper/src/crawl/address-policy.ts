@@ -3,7 +3,9 @@
  * Private, loopback, link-local, unspecified, multicast and reserved
  * addresses are refused unless the allow-list (CRAWL_ALLOW_ADDRESSES) names
  * them. IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`) are judged as the
- * IPv4 address they carry — node's BlockList applies IPv4 rules to them.
+ * IPv4 address they carry — node's BlockList applies IPv4 rules to them —
+ * and so are NAT64 addresses of the well-known prefix (`64:ff9b::7f00:1`,
+ * RFC 6052), which a NAT64 gateway turns into the IPv4 address they embed.
  */
 import { BlockList, isIP } from "node:net";
 
@@ -36,6 +38,27 @@ const SPECIAL_RANGES: readonly [string, number, Family][] = [
   ["fec0::", 10, "ipv6"], // deprecated site-local
   ["ff00::", 8, "ipv6"], // multicast
 ];
+
+/** The NAT64 well-known prefix 64:ff9b::/96. */
+const NAT64 = new BlockList();
+NAT64.addSubnet("64:ff9b::", 96, "ipv6");
+
+/**
+ * The IPv4 address a NAT64 address stands for (its last 32 bits), or
+ * undefined when `address` is not one. The URL parser gives the canonical
+ * compressed form, so only `::` needs expanding.
+ */
+export function nat64Target(address: string): string | undefined {
+  if (isIP(address) !== 6 || !NAT64.check(address, "ipv6")) return undefined;
+  // A zone (`%eth0`) names an interface, not part of the address; the URL parser refuses it.
+  const canonical = new URL(`http://[${address.split("%")[0] ?? ""}]/`).hostname.slice(1, -1);
+  const [head = "", tail] = canonical.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const hextets = [...left, ...Array<string>(8 - left.length - right.length).fill("0"), ...right].map((h) => Number.parseInt(h, 16));
+  const [high = 0, low = 0] = hextets.slice(6);
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join(".");
+}
 
 function familyOf(address: string): Family | undefined {
   const version = isIP(address);
@@ -73,6 +96,8 @@ export class AddressPolicy {
   isSpecial(address: string): boolean {
     const family = familyOf(address);
     if (family === undefined) return true;
+    const embedded = nat64Target(address);
+    if (embedded !== undefined) return this.isSpecial(embedded);
     return this.special.check(address, family);
   }
 
@@ -80,6 +105,8 @@ export class AddressPolicy {
   allows(address: string): boolean {
     const family = familyOf(address);
     if (family === undefined) return false;
+    const embedded = nat64Target(address);
+    if (embedded !== undefined) return this.allows(embedded);
     return !this.special.check(address, family) || this.allowed.check(address, family);
   }
 }

@@ -12,13 +12,18 @@
  * with INVALID_URL before anything is sent: a crawler has no business
  * sending a password it found in a link. The SSRF guard itself lives in the
  * dispatcher (guarded-agent.ts), which refuses the connection.
+ *
+ * Bodies may come gzip-, deflate- or brotli-encoded (decode-body.ts); the
+ * body limit applies to the decoded text as well as to the bytes on the
+ * wire, so a compression bomb fails TOO_LARGE after a few kilobytes of work.
  */
 import { TextDecoder } from "node:util";
 import { PageErrorKind } from "@trawl/proto";
 import type { Dispatcher } from "undici";
 import { request } from "undici";
 import type { Release } from "./host-scheduler.js";
-import { normalizeUrl } from "./normalize-url.js";
+import { ACCEPT_ENCODING, BodyLimitError, ContentDecodingError, decodeBody, parseContentEncoding, type Coding } from "./decode-body.js";
+import { MAX_URL_LENGTH, normalizeUrl } from "./normalize-url.js";
 import { parseRetryAfter } from "./retry-policy.js";
 
 /** Redirects followed before a page fails with TOO_MANY_REDIRECTS. */
@@ -34,6 +39,7 @@ export interface FetchOptions {
   userAgent: string;
   /** Limit for the whole page — every hop, headers and body — not counting waits at the gate. */
   timeoutMs: number;
+  /** Limit of the body, decoded (and of its bytes on the wire when it is compressed). */
   maxBodyBytes: number;
   /** The job's signal: aborting it aborts the fetch, which then reports `aborted`. */
   signal: AbortSignal;
@@ -61,6 +67,7 @@ export interface BodySink<T> {
 interface Measured {
   finalUrl: string;
   redirects: string[];
+  /** Body bytes received, as sent (compressed bytes for an encoded body). */
   bytes: number;
   /** Time spent on requests (waits at the gate excluded). */
   elapsedMs: number;
@@ -113,6 +120,7 @@ export function refuseUrl(url: string): string | undefined {
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return `${parsed.protocol.slice(0, -1)} URLs are not fetched`;
   if (parsed.username !== "" || parsed.password !== "") return "URLs with credentials are refused";
+  if (parsed.href.length > MAX_URL_LENGTH) return `URL of ${parsed.href.length} characters is longer than ${MAX_URL_LENGTH}`;
   return undefined;
 }
 
@@ -193,6 +201,53 @@ class Budget {
 }
 
 /**
+ * Reads `body` — decoded as `codings` say — into `write`, at most
+ * `maxBodyBytes` of it once decoded; `received` is told the size of each
+ * chunk as it came off the wire. Over the limit the body fails TOO_LARGE,
+ * or with `truncate` ends there; corrupt compressed data fails NETWORK.
+ * Resolves undefined once the body is read, else with the failure.
+ */
+async function streamBody(
+  body: Dispatcher.ResponseData["body"],
+  codings: readonly Coding[],
+  { maxBodyBytes: limit, truncate = false }: FetchOptions,
+  received: (bytes: number) => void,
+  write: (chunk: Buffer) => void,
+): Promise<{ errorKind: PageErrorKind; message: string } | undefined> {
+  const coded = codings.length > 0;
+  const onWire = async function* (): AsyncGenerator<Buffer> {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      received(chunk.length);
+      yield chunk;
+    }
+  };
+  const source = coded ? decodeBody(onWire(), codings, limit) : (body as AsyncIterable<Buffer>);
+  let read = 0;
+  try {
+    for await (const chunk of source) {
+      if (read + chunk.length > limit) {
+        abandon(body);
+        const head = truncate ? chunk.subarray(0, limit - read) : chunk;
+        if (!coded) received(head.length);
+        if (!truncate) return { errorKind: PageErrorKind.TOO_LARGE, message: `${coded ? "decoded body" : "body"} exceeds ${limit} bytes` };
+        write(head);
+        return undefined;
+      }
+      read += chunk.length;
+      if (!coded) received(chunk.length);
+      write(chunk);
+    }
+  } catch (err) {
+    if (!(err instanceof BodyLimitError || err instanceof ContentDecodingError)) throw err;
+    abandon(body);
+    if (err instanceof ContentDecodingError) return { errorKind: PageErrorKind.NETWORK, message: err.message };
+    // Truncating (robots.txt): what was decoded before the limit is the body.
+    if (!truncate) return { errorKind: PageErrorKind.TOO_LARGE, message: err.message };
+  }
+  return undefined;
+}
+
+/**
  * Fetches `url` (normalised http(s)) and streams an accepted body into
  * `sink`. Never throws: every failure is an `error` outcome, and an abort of
  * the job signal is `aborted` (the page is then not counted at all).
@@ -235,7 +290,7 @@ export async function fetchPage<T>(url: string, options: FetchOptions, sink: Bod
       const response = await request(current, {
         dispatcher: options.dispatcher,
         method: "GET",
-        headers: { "user-agent": options.userAgent, accept: options.accept ?? HTML_ACCEPT },
+        headers: { "user-agent": options.userAgent, accept: options.accept ?? HTML_ACCEPT, "accept-encoding": ACCEPT_ENCODING },
         signal: controller.signal,
       });
       const { statusCode: status, headers, body } = response;
@@ -246,7 +301,11 @@ export async function fetchPage<T>(url: string, options: FetchOptions, sink: Bod
         const location = header(headers.location);
         if (location === undefined) return fail(PageErrorKind.HTTP, `HTTP ${status} without a Location header`, status);
         const next = normalizeUrl(location, current);
-        if (next === undefined) return fail(PageErrorKind.INVALID_URL, `HTTP ${status} redirect to a URL that is not http(s)`, status);
+        if (next === undefined) {
+          const resolved = URL.canParse(location, current) ? new URL(location, current).href : location;
+          const why = resolved.length > MAX_URL_LENGTH ? `longer than ${MAX_URL_LENGTH} characters` : "that is not http(s)";
+          return fail(PageErrorKind.INVALID_URL, `HTTP ${status} redirect to a URL ${why}`, status);
+        }
         if (redirects.length >= MAX_REDIRECTS) return fail(PageErrorKind.TOO_MANY_REDIRECTS, `more than ${MAX_REDIRECTS} redirects`, status);
         redirects.push(next);
         current = next;
@@ -273,23 +332,18 @@ export async function fetchPage<T>(url: string, options: FetchOptions, sink: Bod
         return fail(PageErrorKind.TOO_LARGE, `body of ${declared} bytes exceeds ${options.maxBodyBytes}`, status);
       }
 
+      const encoding = parseContentEncoding(header(headers["content-encoding"]));
+      if ("refusal" in encoding) {
+        abandon(body);
+        finishHop();
+        return fail(PageErrorKind.NOT_HTML, encoding.refusal, status);
+      }
       const decoder = decoderFor(charset);
       sink.start(current);
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        if (bytes + chunk.length > options.maxBodyBytes) {
-          abandon(body);
-          if (!options.truncate) {
-            bytes += chunk.length;
-            finishHop();
-            return fail(PageErrorKind.TOO_LARGE, `body exceeds ${options.maxBodyBytes} bytes`, status);
-          }
-          const head = chunk.subarray(0, options.maxBodyBytes - bytes);
-          bytes += head.length;
-          sink.write(decoder.decode(head, { stream: true }));
-          break;
-        }
-        bytes += chunk.length;
-        sink.write(decoder.decode(chunk, { stream: true }));
+      const read = await streamBody(body, encoding.codings, options, (n) => (bytes += n), (chunk) => sink.write(decoder.decode(chunk, { stream: true })));
+      if (read !== undefined) {
+        finishHop();
+        return fail(read.errorKind, read.message, status);
       }
       const tail = decoder.decode();
       if (tail !== "") sink.write(tail);

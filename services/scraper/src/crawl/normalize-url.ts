@@ -11,6 +11,13 @@
  * first is the one fetched.
  */
 
+/**
+ * Longest URL the crawler fetches or follows, in characters once
+ * normalised. Browsers and servers commonly stop at 8 KB (a longer request
+ * line gets 414), and a link that long is almost always a trap or junk.
+ */
+export const MAX_URL_LENGTH = 8192;
+
 /** Query parameters that only track a visit: `utm_*` and these names (compared case-insensitively). */
 export const TRACKING_PARAMETERS: ReadonlySet<string> = new Set(["gclid", "fbclid", "msclkid", "mc_cid", "mc_eid", "_ga", "yclid", "igshid", "ref_src"]);
 
@@ -35,9 +42,12 @@ function dropTracking(url: URL): void {
 
 /**
  * Resolves `href` against `base` and returns the normalised absolute URL, or
- * `undefined` when it is not a parseable http(s) URL.
+ * `undefined` when it is not a parseable http(s) URL or is longer than
+ * {@link MAX_URL_LENGTH}.
  */
 export function normalizeUrl(href: string, base?: string | URL): string | undefined {
+  // Far longer than any URL kept: not worth parsing (an href can be megabytes long).
+  if (href.length > 4 * MAX_URL_LENGTH) return undefined;
   let url: URL;
   try {
     url = new URL(href, base);
@@ -48,7 +58,7 @@ export function normalizeUrl(href: string, base?: string | URL): string | undefi
   if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
   if (url.hash !== "") url.hash = "";
   dropTracking(url);
-  return url.href;
+  return url.href.length <= MAX_URL_LENGTH ? url.href : undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { PageErrorKind } from "@trawl/proto";
 import { describe, expect, it } from "vitest";
 import type { FetchOutcome } from "./fetch-page.js";
-import { MAX_CRAWL_DELAY_MS, productToken, RobotsCache, robotsRules, type RobotsRules } from "./robots.js";
+import { MAX_CRAWL_DELAY_MS, MAX_WILDCARD_CHARS, productToken, RobotsCache, robotsRules, wildcardChars, type RobotsRules } from "./robots.js";
 
 const ROBOTS_URL = "http://e.com/robots.txt";
 const measured = { finalUrl: ROBOTS_URL, redirects: [], bytes: 0, elapsedMs: 1 };
@@ -103,5 +103,27 @@ describe("RobotsCache", () => {
     expect(await cache.get("http://a")).toBeUndefined();
     expect(cache.peek("http://a")).toBeUndefined();
     expect((await cache.get("http://a"))?.allows("http://a/")).toBe(false);
+  });
+});
+
+describe("hostile robots.txt", () => {
+  const hostile = "User-agent: *\n" + "Disallow: /*a*a*a*a*a*a*a*a*a*a*b\n".repeat(15_000);
+
+  it("weighs only what follows each rule's first `*`, comments excluded", () => {
+    expect(wildcardChars("Disallow: /*?sort= # a comment *\nAllow: /plain\nallow:/a*b*\n")).toBe(7 + 3);
+  });
+
+  it("disallows everything when matching its wildcards would cost too much, saying why", () => {
+    const verdict = rules(ok(hostile));
+    expect(verdict.allows("http://e.com/")).toBe(false);
+    expect(verdict.allows(`http://e.com/${"a".repeat(8_000)}`)).toBe(false);
+    expect(verdict.refusal).toMatch(new RegExp(`too costly to match \\(\\d+ characters of wildcard patterns, more than ${MAX_WILDCARD_CHARS}\\)`));
+  });
+
+  it("keeps a large but ordinary file of wildcard rules", () => {
+    const ordinary = "User-agent: *\n" + Array.from({ length: 400 }, (_, i) => `Disallow: /*?p${i}=`).join("\n");
+    const verdict = rules(ok(ordinary));
+    expect(verdict.allows("http://e.com/page")).toBe(true);
+    expect(verdict.allows("http://e.com/page?p7=1")).toBe(false);
   });
 });

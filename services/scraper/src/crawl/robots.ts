@@ -14,6 +14,15 @@
  * - A host that does not resolve, a refused address or an invalid URL: no
  *   verdict — the pages are then fetched and fail with that same, more
  *   telling, error kind (DNS, BLOCKED_ADDRESS, INVALID_URL).
+ * - A file whose wildcard rules are too costly to match (more than
+ *   {@link MAX_WILDCARD_CHARS} characters from the first `*` of each rule
+ *   on): everything is disallowed, as for an unreachable one. After a `*`,
+ *   every character of a pattern costs up to the URL's length to match (the
+ *   algorithm of Google's parser, which robots-parser follows), and every
+ *   link is matched against every rule: 500 KiB of `Disallow: /*a*a*a…`
+ *   rules took 6 s per 8 KB URL, with the event loop — every job and every
+ *   RPC — blocked meanwhile. Real files use far less (`Disallow: /*?sort=`
+ *   weighs 7).
  */
 import { createRequire } from "node:module";
 import { PageErrorKind } from "@trawl/proto";
@@ -31,6 +40,8 @@ const parseRobots = createRequire(import.meta.url)("robots-parser") as (url: str
 
 /** robots.txt bytes parsed; RFC 9309 asks for at least 500 KiB. */
 export const MAX_ROBOTS_BYTES = 500 * 1024;
+/** Pattern characters from each rule's first `*` on that a robots.txt may have in all; see the module comment. */
+export const MAX_WILDCARD_CHARS = 4 * 1024;
 /** The longest Crawl-delay honoured; a longer one is cut to this. */
 export const MAX_CRAWL_DELAY_MS = 60_000;
 
@@ -47,6 +58,17 @@ export const ALLOW_ALL: RobotsRules = { allows: () => true, crawlDelayMs: undefi
 
 function disallowAll(why: string): RobotsRules {
   return { allows: () => false, crawlDelayMs: undefined, refusal: `robots.txt unreachable (${why}); RFC 9309 says assume complete disallow` };
+}
+
+/** The characters from the first `*` on of every Allow and Disallow pattern of a robots.txt (comments excluded). */
+export function wildcardChars(text: string): number {
+  let total = 0;
+  for (const match of text.matchAll(/^[ \t]*(?:dis)?allow[ \t]*:([^#\r\n]*)/gim)) {
+    const pattern = (match[1] as string).trim();
+    const star = pattern.indexOf("*");
+    if (star !== -1) total += pattern.length - star;
+  }
+  return total;
 }
 
 /**
@@ -66,6 +88,14 @@ export function robotsRules(robotsUrl: string, outcome: Exclude<FetchOutcome<str
       return disallowAll(errorKind === PageErrorKind.HTTP ? `HTTP ${status}` : outcome.message);
     }
     return ALLOW_ALL;
+  }
+  const wildcards = wildcardChars(outcome.result);
+  if (wildcards > MAX_WILDCARD_CHARS) {
+    return {
+      allows: () => false,
+      crawlDelayMs: undefined,
+      refusal: `robots.txt too costly to match (${wildcards} characters of wildcard patterns, more than ${MAX_WILDCARD_CHARS}); assuming complete disallow`,
+    };
   }
   const token = productToken(userAgent);
   const robots = parseRobots(robotsUrl, outcome.result);

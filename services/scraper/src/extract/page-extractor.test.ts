@@ -251,10 +251,28 @@ describe("PageExtractor: microdata", () => {
     expect(page.author).toBeUndefined();
   });
 
+  it.each([
+    ["<script>", "<script>var x = 1;"],
+    ["<style>", "<style>p { color: red }"],
+    ["<title>", "<title>never closed"],
+    ["<textarea>", "<textarea>never closed"],
+    ["a page cut inside a tag", "<div class="],
+  ])("parses the next page normally after one that ended in an unclosed %s", (_name, unclosed) => {
+    const extractor = new PageExtractor();
+    extractor.reset("https://example.com/a");
+    extractor.write(`<html><head><title>A</title></head><body>${unclosed}`);
+    extractor.end();
+    extractor.reset("https://example.com/b");
+    extractor.write(`<html><head><title>B</title></head><body><p>second page</p><a href="/c">c</a></body></html>`);
+    expect(extractor.end()).toMatchObject({ title: "B", wordCount: 3, links: new Set(["https://example.com/c"]) });
+  });
+
   it("does not crash on unclosed scopes or thousands of items", () => {
-    const many = Array.from({ length: 2000 }, (_, i) => `<div itemscope itemtype="https://schema.org/Thing"><span itemprop="name">${i}</span>`).join("");
-    const page = extract(`<body>${many}<div itemscope itemtype="https://schema.org/VideoObject"><meta itemprop="duration" content="PT3S">`);
-    expect(page.wordCount).toBe(2000);
+    // Thousands of items side by side, then hundreds left open (deeper than MAX_NESTING would stop the parse).
+    const many = Array.from({ length: 2000 }, (_, i) => `<div itemscope itemtype="https://schema.org/Thing"><span itemprop="name">${i}</span></div>`).join("");
+    const open = Array.from({ length: 300 }, (_, i) => `<div itemscope itemtype="https://schema.org/Thing"><span itemprop="name">${i}</span>`).join("");
+    const page = extract(`<body>${many}${open}<div itemscope itemtype="https://schema.org/VideoObject"><meta itemprop="duration" content="PT3S">`);
+    expect(page.wordCount).toBe(2300);
   });
 });
 

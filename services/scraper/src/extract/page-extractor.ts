@@ -16,6 +16,30 @@ import { EntityFields } from "./schema-entity.js";
 import { fillMissing, type StructuredData } from "./structured-data.js";
 import { parseCount, parseDate } from "./values.js";
 
+/**
+ * Deepest element nesting parsed; a page nested deeper is read up to that
+ * point and the rest is ignored. htmlparser2 keeps its open elements in an
+ * array it shifts and unshifts and searches on every end tag, so each level
+ * makes every later tag dearer: 200,000 nested `<div>`s (2 MB, well inside
+ * the body limit) take half a minute of CPU. Browsers stop nesting at the
+ * same depth (Blink's HTML parser caps its tree depth at 512).
+ */
+export const MAX_NESTING = 512;
+
+/**
+ * Longest title, description, author or channel an item carries. A page can
+ * put megabytes in a `<title>` or a meta tag; an item that big would be sent
+ * to every watcher and could pass gRPC's 4 MB message limit.
+ */
+export const MAX_FIELD_LENGTH = 2_000;
+
+/**
+ * Most links kept from one page. Every link is then judged for scope,
+ * depth and robots.txt, and may become a stored frontier entry and an
+ * event; a 5 MB page can hold 200,000 of them.
+ */
+export const MAX_LINKS = 10_000;
+
 /** How much of the page's visible text an item carries. */
 export const TEXT_EXCERPT_LENGTH = 280;
 
@@ -33,7 +57,7 @@ export interface PageExtract extends Omit<StructuredData, "headline" | "summary"
   text: string;
   /** Words of the visible text. */
   wordCount: number;
-  /** Distinct normalised http(s) `<a href>` targets, any origin, in document order. */
+  /** Distinct normalised http(s) `<a href>` targets, any origin, in document order: the first {@link MAX_LINKS}. */
   links: Set<string>;
   canonicalUrl: string;
   /**
@@ -86,6 +110,14 @@ for (const c of "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u20
 
 const collapse = (text: string): string => text.replace(/\s+/g, " ").trim();
 
+/** `text` cut to {@link MAX_FIELD_LENGTH} code units, never in the middle of a surrogate pair. */
+function clip(text: string): string {
+  if (text.length <= MAX_FIELD_LENGTH) return text;
+  const cut = text.slice(0, MAX_FIELD_LENGTH);
+  const last = cut.charCodeAt(cut.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
+}
+
 const hasToken = (list: string | undefined, token: string): boolean =>
   list !== undefined && list.toLowerCase().split(/\s+/).includes(token);
 
@@ -94,11 +126,13 @@ const hasToken = (list: string | undefined, token: string): boolean =>
  * crawler can keep one per concurrent fetch instead of one per page.
  */
 export class PageExtractor {
-  private readonly parser: Parser;
+  private parser: Parser;
   private pageUrl = "";
   private baseUrl = "";
   private baseSeen = false;
   private depth = 0;
+  /** Set once the page nests deeper than {@link MAX_NESTING}: nothing more is parsed. */
+  private stopped = false;
   private inHead = false;
   private hidden = 0;
   private svg = 0;
@@ -131,11 +165,16 @@ export class PageExtractor {
 
   /** Prepares for a new page; relative links resolve against `pageUrl` (or its `<base href>`). */
   reset(pageUrl: string): void {
-    this.parser.reset();
+    // A new parser, not parser.reset(): htmlparser2 10.1's Tokenizer.reset() leaves `isSpecial` set after
+    // a page that ended inside an unclosed <script>, <style> or <title>, and the next page's first `<`
+    // then throws (TypeError in stateInSpecialTag) — one hostile page would break every later page the
+    // pooled extractor parses. A parser costs microseconds next to the page.
+    this.parser = new Parser(this, { decodeEntities: true });
     this.pageUrl = pageUrl;
     this.baseUrl = pageUrl;
     this.baseSeen = false;
     this.depth = 0;
+    this.stopped = false;
     this.inHead = false;
     this.hidden = 0;
     this.svg = 0;
@@ -158,12 +197,22 @@ export class PageExtractor {
   }
 
   write(chunk: string): void {
-    this.parser.write(chunk);
+    if (!this.stopped) this.parser.write(chunk);
+  }
+
+  /** True when the page nested deeper than {@link MAX_NESTING} and its rest was not parsed. */
+  get truncated(): boolean {
+    return this.stopped;
   }
 
   /** Finishes the page and returns what it carried; absent fields stay unset. */
   end(): PageExtract {
-    this.parser.end();
+    if (this.stopped) {
+      // The paused parser will not close what is open: close it here, so open items and captures are read.
+      while (this.depth > 0) this.closeElement("");
+    } else {
+      this.parser.end();
+    }
     const meta = this.meta;
     const origins = new Set<string>();
     /** The first meta tag of `keys` the page carries, noting where it came from. */
@@ -192,18 +241,20 @@ export class PageExtractor {
     this.fillFromOpenGraph(data, fromMeta);
 
     const { headline, summary, body, ...fields } = data;
-    const title = collapse(this.title);
+    const title = clip(collapse(this.title));
     const excerpt = collapse(this.head).slice(0, TEXT_EXCERPT_LENGTH);
     const extract: PageExtract = {
       ...fields,
-      title: title !== "" ? title : (fromMeta("og:title", "twitter:title") ?? headline ?? ""),
-      description: fromMeta("description", "og:description", "twitter:description") ?? summary ?? "",
+      title: title !== "" ? title : clip(fromMeta("og:title", "twitter:title") ?? headline ?? ""),
+      description: clip(fromMeta("description", "og:description", "twitter:description") ?? summary ?? ""),
       text: excerpt !== "" ? excerpt : collapse(body ?? fromMeta("og:description", "twitter:description") ?? "").slice(0, TEXT_EXCERPT_LENGTH),
       wordCount: this.words,
       links: this.links,
       canonicalUrl: this.canonical,
       source: this.source(microdata, origins),
     };
+    if (extract.author !== undefined) extract.author = clip(extract.author);
+    if (extract.channel !== undefined) extract.channel = clip(extract.channel);
     const embedding = this.embedding(extract);
     if (embedding !== undefined) extract.embedding = embedding;
     return extract;
@@ -251,12 +302,19 @@ export class PageExtractor {
 
   /** htmlparser2 handler. */
   onopentag(name: string, attribs: Record<string, string>): void {
+    if (this.stopped) return;
+    if (this.depth >= MAX_NESTING) {
+      // Stops the tokenizer at this tag; `write` feeds it nothing more.
+      this.stopped = true;
+      this.parser.pause();
+      return;
+    }
     this.depth++;
     if (!INLINE.has(name)) this.boundary();
     switch (name) {
       case "a": {
         const href = attribs.href;
-        if (href !== undefined) {
+        if (href !== undefined && this.links.size < MAX_LINKS) {
           const url = normalizeUrl(href, this.baseUrl);
           if (url !== undefined) this.links.add(url);
         }
@@ -309,6 +367,11 @@ export class PageExtractor {
 
   /** htmlparser2 handler. */
   onclosetag(name: string): void {
+    // After the stop, htmlparser2 may still close the void element it stopped at: nothing of ours is open for it.
+    if (!this.stopped) this.closeElement(name);
+  }
+
+  private closeElement(name: string): void {
     if (HIDDEN.has(name) && this.hidden > 0) this.hidden--;
     if (!INLINE.has(name)) this.boundary();
     const depth = this.depth;
@@ -326,7 +389,8 @@ export class PageExtractor {
 
   /** htmlparser2 handler. */
   ontext(text: string): void {
-    if (this.titleDepth !== -1) this.title += text;
+    // Twice the field limit leaves room for the whitespace collapse() removes.
+    if (this.titleDepth !== -1 && this.title.length < 2 * MAX_FIELD_LENGTH) this.title += text;
     if (this.jsonLdDepth !== -1) this.jsonLd += text;
     if (this.microdata.capturing) this.microdata.text(text);
     if (this.hidden > 0 || this.inHead) return;

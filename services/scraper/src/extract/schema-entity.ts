@@ -40,6 +40,8 @@ const LEGACY_COUNTERS: Record<string, "likes" | "views" | "comments"> = {
 
 /** How many entities one page's structured data may make us read: a bound on hostile input. */
 const MAX_ENTITIES = 64;
+/** How many values (entities, arrays, scalars in arrays) one `add` may look at: a bound on hostile input. */
+const MAX_VALUES_VISITED = 4_096;
 /** Longest post text kept: more than an item's excerpt needs. */
 const MAX_BODY = 2_000;
 
@@ -139,13 +141,24 @@ export class EntityFields {
   private otherType: string | undefined;
   private read = 0;
 
-  /** Reads `root` and the entities it holds in `@graph` and `mainEntity`. */
+  /**
+   * Reads `root` and the entities it holds in `@graph` and `mainEntity`,
+   * breadth first. At most {@link MAX_VALUES_VISITED} values are looked at,
+   * so a block of two million numbers costs no more than a small one (and
+   * is never spread into a call's arguments, which would overflow the stack).
+   */
   add(root: unknown): void {
     const pending: unknown[] = [root];
-    while (pending.length > 0 && this.read < MAX_ENTITIES) {
-      const value = pending.shift();
+    const enqueue = (values: readonly unknown[]): void => {
+      for (const value of values) {
+        if (pending.length >= MAX_VALUES_VISITED) return;
+        pending.push(value);
+      }
+    };
+    for (let next = 0; next < pending.length && this.read < MAX_ENTITIES; next++) {
+      const value = pending[next];
       if (Array.isArray(value)) {
-        pending.push(...value);
+        enqueue(value);
         continue;
       }
       if (!isEntity(value)) continue;
@@ -157,9 +170,9 @@ export class EntityFields {
       } else if (readEntity(value, types, false, this.other)) {
         this.otherType ??= types[0] ?? "";
       }
-      if (Array.isArray(value["@graph"])) pending.push(...value["@graph"]);
+      if (Array.isArray(value["@graph"])) enqueue(value["@graph"]);
       const main = value.mainEntity;
-      if (isEntity(main) || Array.isArray(main)) pending.push(main);
+      if (isEntity(main) || Array.isArray(main)) enqueue([main]);
     }
   }
 

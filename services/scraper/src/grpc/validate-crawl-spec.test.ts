@@ -64,6 +64,21 @@ describe("validateCrawlSpec: politeness overrides", () => {
     expect(edge.ok).toBe(true);
   });
 
+  it("refuses a duration over CRAWL_MAX_DURATION_LIMIT_MS, or over 24 hours when it is unset", () => {
+    expect(validate({ maxDurationMs: 60_001 }, { ...limits, maxDurationLimitMs: 60_000 })).toEqual({ ok: false, field: "crawl.max_duration_ms", message: "must be at most 60000" });
+    expect(validate({ maxDurationMs: 60_000 }, { ...limits, maxDurationLimitMs: 60_000 }).ok).toBe(true);
+    expect(validate({ maxDurationMs: 86_400_001 })).toEqual({ ok: false, field: "crawl.max_duration_ms", message: "must be at most 86400000" });
+  });
+
+  it.each([
+    ["a URL with credentials", "http://user:pass@example.com/", "must not carry credentials (user:password@)"],
+    ["a URL with a user name", "https://user@example.com/", "must not carry credentials (user:password@)"],
+    ["a 10 KB URL", `http://example.com/${"a".repeat(10_240)}`, "must be at most 8192 characters"],
+    ["a file: URL", "file:///etc/passwd", "must be an http or https URL"],
+  ])("refuses %s as a start URL, naming it", (_name, url, message) => {
+    expect(validate({ urls: ["http://example.com/", url] })).toEqual({ ok: false, field: "crawl.urls[1]", message });
+  });
+
   it("ignores robots.txt for every job when the scraper is configured not to respect it", () => {
     const result = validate({}, { ...limits, respectRobots: false });
     expect(result.ok && result.crawl.spec.ignoreRobots).toBe(true);

@@ -6,19 +6,19 @@
 import { create } from "@bufbuild/protobuf";
 import { CrawlSpecSchema, Platform, type CrawlSpec } from "@trawl/proto";
 import type { CrawlConfig } from "../config.js";
-import { normalizeUrl } from "../crawl/normalize-url.js";
+import { MAX_URL_LENGTH, normalizeUrl } from "../crawl/normalize-url.js";
 import { detectPlatform } from "../extract/platform.js";
 import type { ResolvedCrawl } from "../jobs/job-service.js";
 
 /** Start URLs one request may carry. */
 export const MAX_START_URLS = 1000;
-/** Longest start URL accepted. */
-export const MAX_URL_LENGTH = 8192;
+/** Longest start URL accepted (the crawler's own URL limit). */
+export { MAX_URL_LENGTH };
 /** Parallel fetches one job may ask for. */
 export const MAX_CONCURRENCY = 256;
 /** Per-request timeout a job may ask for. */
 export const MAX_REQUEST_TIMEOUT_MS = 300_000;
-/** Wall-clock limit a job may ask for. */
+/** Wall-clock limit a job may ask for, unless CRAWL_MAX_DURATION_LIMIT_MS says otherwise. */
 export const MAX_DURATION_MS = 86_400_000;
 /** Requests in flight per host a job may ask for. */
 export const MAX_PER_HOST_CONCURRENCY = 64;
@@ -39,8 +39,11 @@ export function validateCrawlSpec(spec: CrawlSpec | undefined, limits: CrawlConf
   if (spec.urls.length > MAX_START_URLS) return invalid("crawl.urls", `must contain at most ${MAX_START_URLS} URLs`);
   const startUrls: string[] = [];
   for (const [i, url] of spec.urls.entries()) {
-    const normalized = url.length <= MAX_URL_LENGTH && /^https?:/i.test(url.trim()) ? normalizeUrl(url) : undefined;
+    if (url.length > MAX_URL_LENGTH) return invalid(`crawl.urls[${i}]`, `must be at most ${MAX_URL_LENGTH} characters`);
+    const normalized = /^https?:/i.test(url.trim()) ? normalizeUrl(url) : undefined;
     if (normalized === undefined) return invalid(`crawl.urls[${i}]`, "must be an http or https URL");
+    // The crawler would refuse it at the first request: say so now, where the caller can see it.
+    if (new URL(normalized).username !== "" || new URL(normalized).password !== "") return invalid(`crawl.urls[${i}]`, "must not carry credentials (user:password@)");
     startUrls.push(normalized);
   }
   if (spec.depth > limits.maxDepth) return invalid("crawl.depth", `must be at most ${limits.maxDepth}`);
@@ -48,7 +51,8 @@ export function validateCrawlSpec(spec: CrawlSpec | undefined, limits: CrawlConf
   if (spec.maxPages > limits.maxPagesLimit) return invalid("crawl.max_pages", `must be at most ${limits.maxPagesLimit}`);
   if (spec.concurrency > MAX_CONCURRENCY) return invalid("crawl.concurrency", `must be at most ${MAX_CONCURRENCY}`);
   if (spec.requestTimeoutMs > MAX_REQUEST_TIMEOUT_MS) return invalid("crawl.request_timeout_ms", `must be at most ${MAX_REQUEST_TIMEOUT_MS}`);
-  if (spec.maxDurationMs > MAX_DURATION_MS) return invalid("crawl.max_duration_ms", `must be at most ${MAX_DURATION_MS}`);
+  const maxDuration = limits.maxDurationLimitMs ?? MAX_DURATION_MS;
+  if (spec.maxDurationMs > maxDuration) return invalid("crawl.max_duration_ms", `must be at most ${maxDuration}`);
   if (spec.perHostConcurrency !== undefined && (spec.perHostConcurrency < 1 || spec.perHostConcurrency > MAX_PER_HOST_CONCURRENCY)) {
     return invalid("crawl.per_host_concurrency", `must be from 1 to ${MAX_PER_HOST_CONCURRENCY}`);
   }

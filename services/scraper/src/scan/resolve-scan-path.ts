@@ -21,6 +21,12 @@ export interface ResolvedScanPath {
 const refuse = (message: string, reason: ScanRequestError["reason"], cause?: unknown): ScanRequestError =>
   new ScanRequestError("path", message, reason, cause === undefined ? undefined : { cause });
 
+/** Longest part of a requested path repeated in an error message: a 10 KB path is not echoed back whole. */
+const MAX_SHOWN = 200;
+
+/** `requested` as error messages repeat it: cut to {@link MAX_SHOWN} characters. */
+const echo = (requested: string): string => (requested.length <= MAX_SHOWN ? requested : `${requested.slice(0, MAX_SHOWN)}…`);
+
 const hasParentSegment = (path: string): boolean => path.split(/[\\/]+/).includes("..");
 
 /** The real paths of the roots that exist; a root that does not exist confines nothing. */
@@ -53,8 +59,8 @@ export async function resolveScanPath(requested: string, roots: readonly string[
 
   const candidate = isAbsolute(requested) ? resolve(requested) : resolve(firstRoot, requested);
   if (!roots.some((root) => isInside(resolve(root), candidate))) {
-    if (hasParentSegment(requested)) throw refuse(`path escapes the scan root: ${requested}`, "outside_roots");
-    throw refuse(`path is outside the configured scan roots: ${requested}`, "outside_roots");
+    if (hasParentSegment(requested)) throw refuse(`path escapes the scan root: ${echo(requested)}`, "outside_roots");
+    throw refuse(`path is outside the configured scan roots: ${echo(requested)}`, "outside_roots");
   }
 
   let real: string;
@@ -62,21 +68,21 @@ export async function resolveScanPath(requested: string, roots: readonly string[
     real = await realpath(candidate);
   } catch (err) {
     const code = errorCode(err);
-    if (code === "ENOENT") throw refuse(`Directory not found: ${requested}`, "not_found", err);
-    if (code === "ENOTDIR") throw refuse(`Not a directory: ${requested}`, "not_directory", err);
-    if (code === "EACCES" || code === "EPERM") throw refuse(`Permission denied: ${requested}`, "permission_denied", err);
-    throw refuse(`Cannot resolve path (${code ?? "unknown error"}): ${requested}`, "invalid", err);
+    if (code === "ENOENT") throw refuse(`Directory not found: ${echo(requested)}`, "not_found", err);
+    if (code === "ENOTDIR") throw refuse(`Not a directory: ${echo(requested)}`, "not_directory", err);
+    if (code === "EACCES" || code === "EPERM") throw refuse(`Permission denied: ${echo(requested)}`, "permission_denied", err);
+    throw refuse(`Cannot resolve path (${code ?? "unknown error"}): ${echo(requested)}`, "invalid", err);
   }
   const root = (await realRoots(roots)).find((r) => isInside(r, real));
-  if (root === undefined) throw refuse(`path leads outside the configured scan roots through a symbolic link: ${requested}`, "outside_roots");
+  if (root === undefined) throw refuse(`path leads outside the configured scan roots through a symbolic link: ${echo(requested)}`, "outside_roots");
 
   let isDirectory: boolean;
   try {
     isDirectory = (await stat(real)).isDirectory();
   } catch (err) {
     // Removed between realpath and stat.
-    throw refuse(`Directory not found: ${requested}`, "not_found", err);
+    throw refuse(`Directory not found: ${echo(requested)}`, "not_found", err);
   }
-  if (!isDirectory) throw refuse(`Not a directory: ${requested}`, "not_directory");
+  if (!isDirectory) throw refuse(`Not a directory: ${echo(requested)}`, "not_directory");
   return { root, directory: real, shown: shownPath(root, real) };
 }

@@ -6,6 +6,8 @@ describe("loadConfig", () => {
     expect(loadConfig({})).toEqual({
       host: "127.0.0.1",
       port: 50051,
+      authTokens: [],
+      accessNotice: "no AUTH_TOKENS configured: serving without authentication on loopback (127.0.0.1) only",
       crawl: {
         maxPages: 1000,
         maxPagesLimit: 100_000,
@@ -13,6 +15,7 @@ describe("loadConfig", () => {
         concurrency: 8,
         requestTimeoutMs: 10_000,
         maxDurationMs: 600_000,
+        maxDurationLimitMs: 86_400_000,
         maxBodyBytes: 5_242_880,
         userAgent: "Trawl/0.1 (+https://github.com/trawl)",
         respectRobots: true,
@@ -43,12 +46,14 @@ describe("loadConfig", () => {
     const config = loadConfig({
       SCRAPER_HOST: "0.0.0.0",
       SCRAPER_PORT: "0",
+      AUTH_TOKENS: "ops:admin:gateway-admin-token-1",
       CRAWL_MAX_PAGES: "5",
       CRAWL_MAX_PAGES_LIMIT: "50",
       CRAWL_MAX_DEPTH: "3",
       CRAWL_CONCURRENCY: "2",
       CRAWL_REQUEST_TIMEOUT_MS: "100",
       CRAWL_MAX_DURATION_MS: "1000",
+      CRAWL_MAX_DURATION_LIMIT_MS: "3600000",
       CRAWL_MAX_BODY_BYTES: "1024",
       CRAWL_USER_AGENT: "test-agent",
       CRAWL_RESPECT_ROBOTS: "false",
@@ -67,6 +72,7 @@ describe("loadConfig", () => {
       LOG_LEVEL: "debug",
     });
     expect(config).toMatchObject({ host: "0.0.0.0", port: 0, progressIntervalMs: 0, eventLogMaxEvents: 10, logLevel: "debug" });
+    expect(config.authTokens).toEqual([{ tenant: "ops", role: "admin", token: "gateway-admin-token-1" }]);
     expect(config.store).toEqual({ dataDir: "/var/lib/trawl", databaseUrl: "postgresql://trawl@db.internal:5432/trawl", scraperId: "scraper-2" });
     expect(config.crawl).toEqual({
       maxPages: 5,
@@ -75,6 +81,7 @@ describe("loadConfig", () => {
       concurrency: 2,
       requestTimeoutMs: 100,
       maxDurationMs: 1000,
+      maxDurationLimitMs: 3_600_000,
       maxBodyBytes: 1024,
       userAgent: "test-agent",
       respectRobots: false,
@@ -90,6 +97,11 @@ describe("loadConfig", () => {
 
   it("lowers the default page limit to a lower hard limit", () => {
     expect(loadConfig({ CRAWL_MAX_PAGES_LIMIT: "500" }).crawl.maxPages).toBe(500);
+  });
+
+  it("lowers the default duration limit to a lower hard limit, and refuses a default above it", () => {
+    expect(loadConfig({ CRAWL_MAX_DURATION_LIMIT_MS: "60000" }).crawl).toMatchObject({ maxDurationMs: 60_000, maxDurationLimitMs: 60_000 });
+    expect(() => loadConfig({ CRAWL_MAX_DURATION_LIMIT_MS: "60000", CRAWL_MAX_DURATION_MS: "60001" })).toThrow(/CRAWL_MAX_DURATION_MS: must not exceed CRAWL_MAX_DURATION_LIMIT_MS \(60000\)/);
   });
 
   it("treats an empty variable as unset", () => {
@@ -132,5 +144,11 @@ describe("loadConfig", () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).variable).toBe(variable);
     expect((error as ConfigError).message).toContain(variable);
+  });
+
+  it("refuses a non-loopback SCRAPER_HOST without tokens unless ALLOW_UNAUTHENTICATED is set", () => {
+    expect(() => loadConfig({ SCRAPER_HOST: "0.0.0.0" })).toThrow(/AUTH_TOKENS.*SCRAPER_HOST=0\.0\.0\.0/);
+    expect(loadConfig({ SCRAPER_HOST: "0.0.0.0", ALLOW_UNAUTHENTICATED: "1" }).accessNotice).toMatch(/WITHOUT authentication/);
+    expect(() => loadConfig({ AUTH_TOKENS: "ops:root:gateway-admin-token-1" })).toThrow(/AUTH_TOKENS/);
   });
 });

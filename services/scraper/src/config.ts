@@ -2,6 +2,8 @@
  * The scraper's configuration: every environment variable of the process
  * contract, validated once at start-up by one zod schema.
  */
+import { readFileSync } from "node:fs";
+import { AccessConfigError, type AccessToken, checkExposure, parseAccessTokens, TokenRegistry } from "@trawl/proto";
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { parseAddressRule } from "./crawl/address-policy.js";
@@ -10,6 +12,10 @@ const int = (min: number, fallback: number) => z.coerce.number().int().min(min).
 
 const envSchema = z.object({
   SCRAPER_HOST: z.string().min(1).default("127.0.0.1"),
+  // API tokens (tenant:role:token, comma-separated) and/or a JSON file of them; none = open, loopback only.
+  AUTH_TOKENS: z.string().optional(),
+  AUTH_TOKENS_FILE: z.string().min(1).optional(),
+  ALLOW_UNAUTHENTICATED: z.enum(["0", "1", "true", "false"]).default("0"),
   SCRAPER_PORT: z.coerce.number().int().min(0).max(65535).default(50051),
   // Port of the HTTP listener for /metrics, /livez and /readyz, on SCRAPER_HOST; unset = no listener
   // (several scrapers may share a machine, so no fixed default port is taken). 0 = an ephemeral port.
@@ -20,6 +26,8 @@ const envSchema = z.object({
   CRAWL_CONCURRENCY: int(1, 8),
   CRAWL_REQUEST_TIMEOUT_MS: int(1, 10_000),
   CRAWL_MAX_DURATION_MS: int(1, 600_000),
+  // The longest wall-clock limit a request may ask for (max_duration_ms); longer is INVALID_ARGUMENT.
+  CRAWL_MAX_DURATION_LIMIT_MS: int(1, 86_400_000),
   CRAWL_MAX_BODY_BYTES: int(1, 5_242_880),
   CRAWL_USER_AGENT: z.string().min(1).default("Trawl/0.1 (+https://github.com/trawl)"),
   // robots.txt (and its Crawl-delay) is honoured unless a request sets ignore_robots; false turns it off for every job.
@@ -83,6 +91,9 @@ export interface CrawlConfig {
   concurrency: number;
   requestTimeoutMs: number;
   maxDurationMs: number;
+  /** The longest max_duration_ms a request may ask for; unset = 24 hours. */
+  maxDurationLimitMs?: number;
+  /** Limit of a page's body, decoded (a compressed body is limited before and after decoding). */
   maxBodyBytes: number;
   userAgent: string;
   /** Honour robots.txt unless a request opts out. */
@@ -122,6 +133,10 @@ export interface ScanConfig {
 export interface ScraperConfig {
   host: string;
   port: number;
+  /** API tokens for gRPC callers (AUTH_TOKENS + AUTH_TOKENS_FILE); none: open, loopback only. */
+  authTokens: AccessToken[];
+  /** The start-up line saying how the service is protected. */
+  accessNotice: string;
   /** Port of the /metrics, /livez, /readyz listener (on `host`); undefined = none. */
   metricsPort: number | undefined;
   crawl: CrawlConfig;
@@ -168,9 +183,33 @@ export function loadConfig(env: Record<string, string | undefined>): ScraperConf
   if (e.CRAWL_MAX_PAGES > e.CRAWL_MAX_PAGES_LIMIT) {
     throw new ConfigError("CRAWL_MAX_PAGES", `must not exceed CRAWL_MAX_PAGES_LIMIT (${e.CRAWL_MAX_PAGES_LIMIT})`);
   }
+  // Likewise the default duration follows a lowered limit; an explicit one must fit under it.
+  if (input.CRAWL_MAX_DURATION_MS === undefined) e.CRAWL_MAX_DURATION_MS = Math.min(e.CRAWL_MAX_DURATION_MS, e.CRAWL_MAX_DURATION_LIMIT_MS);
+  if (e.CRAWL_MAX_DURATION_MS > e.CRAWL_MAX_DURATION_LIMIT_MS) {
+    throw new ConfigError("CRAWL_MAX_DURATION_MS", `must not exceed CRAWL_MAX_DURATION_LIMIT_MS (${e.CRAWL_MAX_DURATION_LIMIT_MS})`);
+  }
+  let authTokens: AccessToken[];
+  let accessNotice: string;
+  try {
+    let fileText: string | undefined;
+    if (e.AUTH_TOKENS_FILE !== undefined) {
+      try {
+        fileText = readFileSync(e.AUTH_TOKENS_FILE, "utf8");
+      } catch (error) {
+        throw new ConfigError("AUTH_TOKENS_FILE", `cannot read ${e.AUTH_TOKENS_FILE}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    authTokens = parseAccessTokens(e.AUTH_TOKENS, fileText);
+    accessNotice = checkExposure(new TokenRegistry(authTokens), e.SCRAPER_HOST, "SCRAPER_HOST", e.ALLOW_UNAUTHENTICATED === "1" || e.ALLOW_UNAUTHENTICATED === "true");
+  } catch (error) {
+    if (error instanceof AccessConfigError) throw new ConfigError(error.variable, error.message.replace(/^invalid [A-Z_]+: /, ""));
+    throw error;
+  }
   return {
     host: e.SCRAPER_HOST,
     port: e.SCRAPER_PORT,
+    authTokens,
+    accessNotice,
     metricsPort: e.METRICS_PORT,
     crawl: {
       maxPages: e.CRAWL_MAX_PAGES,
@@ -179,6 +218,7 @@ export function loadConfig(env: Record<string, string | undefined>): ScraperConf
       concurrency: e.CRAWL_CONCURRENCY,
       requestTimeoutMs: e.CRAWL_REQUEST_TIMEOUT_MS,
       maxDurationMs: e.CRAWL_MAX_DURATION_MS,
+      maxDurationLimitMs: e.CRAWL_MAX_DURATION_LIMIT_MS,
       maxBodyBytes: e.CRAWL_MAX_BODY_BYTES,
       userAgent: e.CRAWL_USER_AGENT,
       respectRobots: e.CRAWL_RESPECT_ROBOTS,

@@ -26,6 +26,8 @@ server.onFatal(() => {
 try {
   const { address, metricsUrl } = await server.listen();
   logger.info({ address, ...(metricsUrl === undefined ? {} : { metrics: `${metricsUrl}/metrics` }) }, "scraper listening");
+  if (config.authTokens.length === 0) logger.warn(config.accessNotice);
+  else logger.info({ tokens: config.authTokens.length }, config.accessNotice);
 } catch (err) {
   logger.fatal({ err }, "scraper could not listen");
   process.exit(1);

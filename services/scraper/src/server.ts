@@ -8,7 +8,8 @@
  * METRICS_PORT set an HTTP listener serves /metrics, /livez and /readyz.
  */
 import * as grpc from "@grpc/grpc-js";
-import { addService, ScraperService, type JobEvent } from "@trawl/proto";
+import { addService, authServerInterceptor, ScraperService, TokenRegistry, type JobEvent } from "@trawl/proto";
+import { neededRole, withTenants } from "./grpc/tenant-guard.js";
 import { pino, type Logger } from "pino";
 import type { ScraperConfig } from "./config.js";
 import type { EventBatch, EventLog, JobEventKind } from "./events/event-log.js";
@@ -143,11 +144,12 @@ export function createScraperServer(config: ScraperConfig, logger: Logger = pino
     },
   });
   const watchers = new Set<EventWatcher>();
-  const server = new grpc.Server();
+  const registry = new TokenRegistry(config.authTokens ?? []);
+  const server = new grpc.Server({ interceptors: [authServerInterceptor(registry, neededRole)] });
   addService(
     server,
     ScraperService,
-    createScraperHandlers({
+    withTenants(createScraperHandlers({
       jobs,
       log,
       crawl: config.crawl,
@@ -158,7 +160,7 @@ export function createScraperServer(config: ScraperConfig, logger: Logger = pino
       },
       flush: () => log.target?.flush() ?? Promise.resolve(),
       scan: config.scan,
-    }),
+    }), registry, jobs),
   );
   const standard = addStandardServices(server);
   // NOT_SERVING until the store is open and migrated.

@@ -31,6 +31,8 @@ export interface WatchOptions {
   jobId?: string;
   /** Events read from the log per step. */
   batchSize?: number;
+  /** Only events (and snapshot jobs) this accepts: a tenant's watcher sees its own jobs only. */
+  acceptJob?: (jobId: string) => boolean;
 }
 
 const WatchState = { OPEN: 0, FINISHING: 1, CLOSED: 2 } as const;
@@ -70,7 +72,10 @@ export class EventWatcher {
         if (this.cursor + 1n < log.oldestOffset() || this.cursor > head) {
           // The events after the cursor are gone (trimmed, or from a log this
           // process no longer has): start over from the current state.
-          const { jobs, platforms } = this.options.snapshot();
+          const snapshot = this.options.snapshot();
+          const accept = this.options.acceptJob;
+          const jobs = accept === undefined ? snapshot.jobs : snapshot.jobs.filter((job) => accept(job.id));
+          const platforms = accept === undefined ? snapshot.platforms : [];
           this.cursor = head;
           await this.send(create(WatchEventsResponseSchema, { message: { case: "snapshot", value: create(SnapshotSchema, { offset: head, jobs, platforms }) } }));
           continue;
@@ -88,6 +93,7 @@ export class EventWatcher {
         for (const event of batch.events) {
           if (this.closed) return;
           this.cursor = event.offset;
+          if (this.options.acceptJob !== undefined && !this.options.acceptJob(event.jobId)) continue;
           await this.send(create(WatchEventsResponseSchema, { message: { case: "event", value: event } }));
         }
         if (batch.through > this.cursor) this.cursor = batch.through;

@@ -112,7 +112,7 @@ export function createScraperHandlers(deps: HandlerDeps): ServiceHandlers<typeof
 
       if (scan !== undefined) {
         resolveScanRequest({ path: scan.path, recursive: scan.recursive, maxFiles: scan.maxFiles }, deps.scan ?? { roots: [], maxFiles: 0 }).then(
-          (plan) => answer(jobs.startScan(plan, scan.path), SCAN_ESTIMATE_SECONDS),
+          (plan) => answer(jobs.startScan(plan, scan.path, call.request.tenant || undefined), SCAN_ESTIMATE_SECONDS),
           (err: unknown) => {
             if (err instanceof ScanRequestError) return callback(fail(scanErrorCode(err.reason), `scan.${err.field}: ${err.message}`));
             return internal(callback, err, "resolving the scan path failed");
@@ -124,7 +124,7 @@ export function createScraperHandlers(deps: HandlerDeps): ServiceHandlers<typeof
       const validation = validateCrawlSpec(crawl, deps.crawl);
       if (!validation.ok) return callback(fail(grpc.status.INVALID_ARGUMENT, `${validation.field}: ${validation.message}`));
       const measured = jobs.stats().platforms.find((p) => p.platform === validation.crawl.platform);
-      answer(jobs.start(validation.crawl), estimateSeconds(validation.crawl, measured));
+      answer(jobs.start(validation.crawl, call.request.tenant || undefined), estimateSeconds(validation.crawl, measured));
       return undefined;
     },
 
@@ -238,6 +238,7 @@ export function createScraperHandlers(deps: HandlerDeps): ServiceHandlers<typeof
           platforms,
           ...(createdAfter !== undefined ? { createdAfterMs: timestampMs(createdAfter) } : {}),
           ...(createdBefore !== undefined ? { createdBeforeMs: timestampMs(createdBefore) } : {}),
+          ...(call.request.tenant !== "" ? { tenant: call.request.tenant } : {}),
           pageSize: Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
           beforeOrdinal,
         })
@@ -291,11 +292,14 @@ export function createScraperHandlers(deps: HandlerDeps): ServiceHandlers<typeof
 
     watchEvents: (call) => {
       const { jobId, afterOffset } = call.request;
+      // Set by the tenant guard for a caller that sees one tenant's jobs only.
+      const acceptJob = (call as unknown as { tenantFilter?: (jobId: string) => boolean }).tenantFilter;
       const watcher = new EventWatcher(call, {
         log,
         snapshot: () => jobs.snapshot(),
         afterOffset,
         ...(jobId !== "" ? { jobId } : {}),
+        ...(acceptJob !== undefined ? { acceptJob } : {}),
       });
       watchers.add(watcher);
       const close = (): void => watcher.close();

@@ -40,6 +40,8 @@ export interface ListQuery {
   platforms?: readonly Platform[];
   /** Only jobs created at or after this instant (ms since the epoch). */
   createdAfterMs?: number;
+  /** Only jobs of this tenant. */
+  tenant?: string;
   /** Only jobs created before this instant (ms since the epoch). */
   createdBeforeMs?: number;
   pageSize: number;
@@ -54,12 +56,13 @@ export interface ListPage {
 }
 
 /** The filters of `query` as one predicate (the store applies the same ones in SQL). */
-function jobMatcher({ statuses, platforms, createdAfterMs, createdBeforeMs }: ListQuery): (job: JobState) => boolean {
+function jobMatcher({ statuses, platforms, createdAfterMs, createdBeforeMs, tenant }: ListQuery): (job: JobState) => boolean {
   const wantedStatuses = statuses.length > 0 ? new Set(statuses) : undefined;
   const wantedPlatforms = platforms !== undefined && platforms.length > 0 ? new Set(platforms) : undefined;
   return (job) => {
     if (wantedStatuses !== undefined && !wantedStatuses.has(job.status)) return false;
     if (wantedPlatforms !== undefined && !wantedPlatforms.has(job.platform)) return false;
+    if (tenant !== undefined && job.tenant !== tenant) return false;
     const created = job.createdAt.getTime();
     if (createdAfterMs !== undefined && created < createdAfterMs) return false;
     if (createdBeforeMs !== undefined && created >= createdBeforeMs) return false;

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
-import { isTerminal, JobKind, JobStatus, Platform, ScanSpecSchema, type CrawlSpec, type Job, type PlatformStats } from "@trawl/proto";
+import { isTerminal, JobKind, JobStatus, Platform, ScanSpecSchema, type CrawlSpec, type Job, type PlatformStats, DEFAULT_TENANT } from "@trawl/proto";
 import type { Logger } from "pino";
 import type { ScanConfig } from "../config.js";
 import { TokenBucket } from "../crawl/token-bucket.js";
@@ -65,8 +65,9 @@ export class JobService {
   }
 
   /** Registers the job and starts it; its JobStarted and TaskStarted events are in the log on return. */
-  start(crawl: ResolvedCrawl): JobState {
+  start(crawl: ResolvedCrawl, tenant: string = DEFAULT_TENANT): JobState {
     const job = new JobState(randomUUID(), this.nextOrdinal++, crawl.platform, crawl.spec, crawl.startUrls);
+    job.tenant = tenant;
     this.registry.add(job);
     const run = this.track(job);
     run.start();
@@ -78,9 +79,10 @@ export class JobService {
    * its JobStarted event is in the log on return. Job.scan records the
    * request with its file limit resolved.
    */
-  startScan(plan: ScanPlan, path: string): JobState {
+  startScan(plan: ScanPlan, path: string, tenant: string = DEFAULT_TENANT): JobState {
     const scan = create(ScanSpecSchema, { path, recursive: plan.recursive, maxFiles: plan.maxFiles });
     const job = JobState.scanJob(randomUUID(), this.nextOrdinal++, Platform.UNSPECIFIED, scan);
+    job.tenant = tenant;
     this.registry.add(job);
     const run = this.trackScan(job);
     run.start(plan);
@@ -165,6 +167,7 @@ export class JobService {
       ...(query.platforms !== undefined ? { platforms: query.platforms } : {}),
       ...(query.createdAfterMs !== undefined ? { createdAfterMs: query.createdAfterMs } : {}),
       ...(query.createdBeforeMs !== undefined ? { createdBeforeMs: query.createdBeforeMs } : {}),
+      ...(query.tenant !== undefined ? { tenant: query.tenant } : {}),
       limit: query.pageSize,
       ...(query.beforeOrdinal !== undefined ? { beforeOrdinal: query.beforeOrdinal } : {}),
     });

@@ -16,6 +16,7 @@ import {
   type JobCounters,
   type Platform,
   type ScanSpec,
+  DEFAULT_TENANT,
 } from "@trawl/proto";
 
 export interface Counters {
@@ -80,6 +81,9 @@ export class JobState {
     readonly scan?: ScanSpec,
   ) {}
 
+  /** The tenant the job belongs to. */
+  tenant: string = DEFAULT_TENANT;
+
   /** A directory scan job: no platform, no crawl spec. */
   static scanJob(id: string, ordinal: number, platform: Platform, scan: ScanSpec): JobState {
     return new JobState(id, ordinal, platform, create(CrawlSpecSchema), [], scan);
@@ -121,6 +125,7 @@ export class JobState {
       state = new JobState(job.id, ordinal, job.platform, spec, startUrls);
     }
     state.status = job.status;
+    state.tenant = job.tenant || DEFAULT_TENANT;
     if (job.createdAt !== undefined) state.createdAt = timestampDate(job.createdAt);
     if (job.startedAt !== undefined) state.startedAt = timestampDate(job.startedAt);
     if (job.finishedAt !== undefined) state.finishedAt = timestampDate(job.finishedAt);
@@ -158,6 +163,7 @@ export class JobState {
       createdAt: timestampFromDate(this.createdAt),
       error: this.error,
       lastSeq: this.lastSeq,
+      tenant: this.tenant,
     });
     if (this.scan !== undefined) job.scan = this.scan;
     else job.spec = this.spec;

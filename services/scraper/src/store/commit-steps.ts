@@ -13,7 +13,7 @@
  */
 import { toBinary } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { ItemSchema, JobEventSchema, JobSchema, type Item, type Job, type JobEvent } from "@trawl/proto";
+import { ItemSchema, JobEventSchema, JobSchema, type Item, type Job, type JobEvent, DEFAULT_TENANT } from "@trawl/proto";
 import type { FrontierState } from "./schema.js";
 import type { SqlValue, Statement, TransactionSteps } from "./sql-runner.js";
 import type { CommitBatch, PageWrite, StoredJob } from "./store.js";
@@ -39,7 +39,7 @@ export function searchText(item: Item): string {
   return [item.title, item.description, item.text, item.url].join("\n").toLowerCase();
 }
 
-const JOB_COLUMNS = ["scraper_id", "id", "ordinal", "kind", "platform", "status", "created_at_ms", "last_seq", "payload"] as const;
+const JOB_COLUMNS = ["scraper_id", "id", "ordinal", "kind", "platform", "status", "tenant", "created_at_ms", "last_seq", "payload"] as const;
 const EVENT_COLUMNS = ["scraper_id", "event_offset", "job_id", "seq", "kind", "time_ms", "payload"] as const;
 const FRONTIER_COLUMNS = ["scraper_id", "job_id", "url", "ordinal", "depth", "task", "state"] as const;
 const ITEM_COLUMNS = ["scraper_id", "job_id", "ordinal", "item_id", "url", "title", "description", "text", "search", "payload"] as const;
@@ -64,7 +64,7 @@ function insertText(table: string, columns: readonly string[], rows: number, tai
 const SQL = {
   insertJob: insertText("jobs", JOB_COLUMNS, 1),
   /** Every column but the ordinal, for Store.saveJob. */
-  upsertJob: `${insertText("jobs", JOB_COLUMNS, 1)} on conflict (scraper_id, id) do update set kind = excluded.kind, platform = excluded.platform, status = excluded.status, created_at_ms = excluded.created_at_ms, last_seq = excluded.last_seq, payload = excluded.payload`,
+  upsertJob: `${insertText("jobs", JOB_COLUMNS, 1)} on conflict (scraper_id, id) do update set kind = excluded.kind, platform = excluded.platform, status = excluded.status, tenant = excluded.tenant, created_at_ms = excluded.created_at_ms, last_seq = excluded.last_seq, payload = excluded.payload`,
   updateJob: "update jobs set status = ?, last_seq = ?, payload = ? where scraper_id = ? and id = ?",
   updateFrontierOrdinal: "update jobs set frontier_ordinal = ? where scraper_id = ? and id = ?",
   jobFrontierOrdinal: "select frontier_ordinal from jobs where scraper_id = ? and id = ?",
@@ -83,7 +83,7 @@ function* insertRows(table: string, columns: readonly string[], rows: readonly S
 
 function jobRow(scraperId: string, ordinal: number, job: Job, payload = toBinary(JobSchema, job)): SqlValue[] {
   const createdAt = job.createdAt === undefined ? 0 : timestampMs(job.createdAt);
-  return [scraperId, job.id, ordinal, job.kind, job.platform, job.status, createdAt, int64(job.lastSeq), payload];
+  return [scraperId, job.id, ordinal, job.kind, job.platform, job.status, job.tenant || DEFAULT_TENANT, createdAt, int64(job.lastSeq), payload];
 }
 
 /** Store.saveJob: inserts the job, or updates every column of it but the ordinal. */

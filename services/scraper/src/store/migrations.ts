@@ -90,6 +90,13 @@ function migrations(backend: Backend): Record<string, Migration> {
           .execute();
       },
     },
+    // Issue 7: jobs belong to a tenant; ListJobs filters on it.
+    "0002_job_tenant": {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable("jobs").addColumn("tenant", "text", (c) => c.notNull().defaultTo("default")).execute();
+        await db.schema.createIndex("jobs_tenant_idx").on("jobs").columns(["scraper_id", "tenant", "ordinal"]).execute();
+      },
+    },
   };
 }
 

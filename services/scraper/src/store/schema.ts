@@ -47,6 +47,8 @@ export interface JobsTable {
   kind: number;
   platform: number;
   status: number;
+  /** The tenant the job belongs to ("default" for jobs from before tenants). */
+  tenant: ColumnType<string, string | undefined, string>;
   created_at_ms: Int64;
   last_seq: Int64;
   /** The last ordinal handed to a URL of the job's frontier. */

@@ -72,12 +72,13 @@ export class SqlStore implements Store {
     return row === undefined ? undefined : { ordinal: row.ordinal, job: fromBinary(JobSchema, row.payload) };
   }
 
-  async listJobs({ statuses, platforms, createdAfterMs, createdBeforeMs, limit, beforeOrdinal }: JobListQuery): Promise<JobListPage> {
+  async listJobs({ statuses, platforms, createdAfterMs, createdBeforeMs, tenant, limit, beforeOrdinal }: JobListQuery): Promise<JobListPage> {
     if (limit < 1) return { jobs: [] };
     let query = this.db.selectFrom("jobs").select(["ordinal", "payload"]).where("scraper_id", "=", this.scraperId);
     if (statuses !== undefined && statuses.length > 0) query = query.where("status", "in", [...statuses]);
     if (platforms !== undefined && platforms.length > 0) query = query.where("platform", "in", [...platforms]);
     if (createdAfterMs !== undefined) query = query.where("created_at_ms", ">=", createdAfterMs);
+    if (tenant !== undefined) query = query.where("tenant", "=", tenant);
     if (createdBeforeMs !== undefined) query = query.where("created_at_ms", "<", createdBeforeMs);
     if (beforeOrdinal !== undefined) query = query.where("ordinal", "<", beforeOrdinal);
     const rows = await query.orderBy("ordinal", "desc").limit(limit + 1).execute();

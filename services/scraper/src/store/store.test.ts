@@ -85,7 +85,7 @@ describe.each(testBackends)("Store on $name", (backend) => {
     expect((await second.getJob("a"))?.job.id).toBe("a");
     expect((await third.getJob("a"))?.job.id).toBe("a");
     const migrations = await database?.query(`select name from ${MIGRATION_TABLE}`);
-    expect(migrations?.map((row) => row.name)).toEqual(["0001_initial"]);
+    expect(migrations?.map((row) => row.name)).toEqual(["0001_initial", "0002_job_tenant"]);
   });
 
   it("saves, updates and reads jobs, keeping each job's ordinal", async () => {

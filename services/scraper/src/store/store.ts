@@ -26,6 +26,8 @@ export interface JobListQuery {
   platforms?: readonly Platform[];
   /** Only jobs created at or after this instant (ms since the epoch). */
   createdAfterMs?: number;
+  /** Only jobs of this tenant. */
+  tenant?: string;
   /** Only jobs created before this instant (ms since the epoch). */
   createdBeforeMs?: number;
   limit: number;

@@ -51,6 +51,11 @@ export class AccessConfigError extends Error {
 }
 
 const TENANT = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** True for a valid tenant name: 1-63 of a-z, 0-9, '_' or '-', starting with a letter or digit. */
+export function isTenantName(name: string): boolean {
+  return TENANT.test(name);
+}
 /** URL- and subprotocol-safe, so a token travels unchanged in `?token=`, headers and `Sec-WebSocket-Protocol`. */
 const TOKEN = /^[A-Za-z0-9._~-]{16,256}$/;
 

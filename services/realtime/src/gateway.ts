@@ -171,7 +171,8 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
   const server: Server = createServer(app);
   socketio.attach(server);
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const refused = limiter.admit(socket, request.socket.remoteAddress ?? "unknown");
+    const ip = request.socket.remoteAddress ?? "unknown";
+    const refused = limiter.admit(ip);
     if (refused !== undefined) {
       const route = routeUpgrade(request.url);
       metrics.limitHit(route.kind === "trpc" ? Edge.TRPC : route.kind === "socketio" ? Edge.SOCKETIO : Edge.WEBSOCKET, refused);
@@ -183,7 +184,12 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
     const dialect = rawWsDialect(routeUpgrade(request.url));
     const before = hub.connectionCount;
     endpoints.handleUpgrade(request, socket, head);
-    if (dialect !== undefined && hub.connectionCount > before) metrics.trackSocket(socket, Edge.WEBSOCKET, dialect);
+    const counted = dialect !== undefined && hub.connectionCount > before;
+    if (counted) metrics.connectionOpened(Edge.WEBSOCKET, dialect);
+    socket.once("close", () => {
+      limiter.release(ip);
+      if (counted) metrics.connectionClosed(Edge.WEBSOCKET, dialect);
+    });
   });
   server.on("clientError", (error, socket) => {
     logger.debug({ err: error.message }, "http client error");

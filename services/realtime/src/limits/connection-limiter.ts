@@ -22,20 +22,26 @@ export class ConnectionLimiter {
     return this.total;
   }
 
-  /** Counts `socket` (from `ip`) until it closes; or, over a bound, returns which one. */
-  admit(socket: Duplex, ip: string): ConnectionLimit | undefined {
+  /**
+   * Counts a connection from `ip`; or, over a bound, returns which one. The
+   * caller calls `release(ip)` when the socket closes (one 'close' listener
+   * per socket does all its bookkeeping: listeners are a good part of what an
+   * idle connection costs).
+   */
+  admit(ip: string): ConnectionLimit | undefined {
     if (this.total >= this.maxConnections) return "connections";
     const fromIp = this.perIp.get(ip) ?? 0;
     if (fromIp >= this.maxPerIp) return "connections_per_ip";
     this.total++;
     this.perIp.set(ip, fromIp + 1);
-    socket.once("close", () => {
-      this.total--;
-      const left = (this.perIp.get(ip) ?? 1) - 1;
-      if (left > 0) this.perIp.set(ip, left);
-      else this.perIp.delete(ip);
-    });
     return undefined;
+  }
+
+  release(ip: string): void {
+    this.total--;
+    const left = (this.perIp.get(ip) ?? 1) - 1;
+    if (left > 0) this.perIp.set(ip, left);
+    else this.perIp.delete(ip);
   }
 }
 

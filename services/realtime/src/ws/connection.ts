@@ -65,14 +65,12 @@ export interface ConnectionOptions {
   logger: Logger;
   /** Called before a frame is sent outside the hub's tick batches, so frames keep the order they were produced in. */
   beforeSend?: () => void;
-  /** Who the client authenticated as (default: the open principal of a gateway without tokens). */
-  principal?: Principal;
-  /** The metrics of its edge and dialect (frames sent, conflated, dropped; slow-client closes). */
-  counters?: MessageCounters;
   /** Inbound messages allowed per second (WS_MAX_MESSAGES_PER_SECOND); more closes the connection 1008. */
   maxMessagesPerSecond?: number;
   /** Told when a limit closes the connection ("message_rate", "payload_size"). */
   onLimit?: (limit: string) => void;
+  /** Told when any connection built with these options has closed (after its own onClosed listeners). */
+  onGone?: (connection: Connection) => void;
 }
 
 /** What a connection reports to the metrics (see metrics/gateway-metrics.ts DialectCounters). */
@@ -93,29 +91,35 @@ export class Connection {
   state: ConnectionState = ConnectionState.OPEN;
   /** Cleared by each heartbeat ping, set by the pong. */
   alive = true;
-  readonly counters: ConnectionCounters = { conflated: 0, droppedPreviews: 0, dropped: 0, backlogs: 0 };
-  /** Who the client authenticated as when it connected. */
-  readonly principal: Principal;
-  private readonly metrics: MessageCounters;
-  private readonly rate: MessageRate | undefined;
+  /** Created when first counted: a connection that never falls behind carries none. */
+  private tally: ConnectionCounters | undefined;
+  /** Created with the first inbound message: most clients never send one, and an idle connection should cost little. */
+  private rate: MessageRate | undefined;
 
-  private readonly queue: Buffer[] = [];
+  // The backlog exists only while the client is behind: an idle or healthy connection carries none.
+  private queue: Buffer[] | undefined;
   private queueHead = 0;
-  private readonly pending = new Map<string, Buffer>();
+  private pending: Map<string, Buffer> | undefined;
   private drainArmed = false;
   private drainTimer: NodeJS.Timeout | undefined;
   private textHandler: ((text: string) => void) | undefined;
   private slowTimer: NodeJS.Timeout | undefined;
-  private readonly closeListeners: Array<() => void> = [];
+  private closeListeners: Array<() => void> | undefined;
 
+  /**
+   * `options` may be shared by many connections (the hub passes one object
+   * to all): what an idle connection holds is kept to its own state.
+   * `principal` is who the client authenticated as (default: the open
+   * principal of a gateway without tokens); `metrics`, the counters of its
+   * edge and dialect.
+   */
   constructor(
     readonly ws: WebSocket,
     private readonly socket: Duplex,
     private readonly options: ConnectionOptions,
+    readonly principal: Principal = OPEN_PRINCIPAL,
+    private readonly metrics: MessageCounters = NO_COUNTERS,
   ) {
-    this.principal = options.principal ?? OPEN_PRINCIPAL;
-    this.metrics = options.counters ?? NO_COUNTERS;
-    this.rate = options.maxMessagesPerSecond === undefined ? undefined : new MessageRate(options.maxMessagesPerSecond);
     ws.on("error", this.onError);
     ws.on("pong", this.onPong);
     ws.on("message", this.onMessage);
@@ -129,7 +133,7 @@ export class Connection {
 
   /** Frames waiting for the socket to drain (queued + conflated). */
   get backlogSize(): number {
-    return this.queue.length - this.queueHead + this.pending.size;
+    return (this.queue?.length ?? 0) - this.queueHead + (this.pending?.size ?? 0);
   }
 
   /**
@@ -141,10 +145,16 @@ export class Connection {
     this.textHandler = handler;
   }
 
+  /** What the send policy did for this client so far. */
+  get counters(): ConnectionCounters {
+    this.tally ??= { conflated: 0, droppedPreviews: 0, dropped: 0, backlogs: 0 };
+    return this.tally;
+  }
+
   /** Runs `listener` once when the socket has closed. */
   onClosed(listener: () => void): void {
     if (this.state === ConnectionState.CLOSED) listener();
-    else this.closeListeners.push(listener);
+    else (this.closeListeners ??= []).push(listener);
   }
 
   /**
@@ -208,6 +218,7 @@ export class Connection {
   private enqueue(data: Buffer, delivery: Delivery, key: string): void {
     switch (delivery) {
       case Delivery.CONFLATE:
+        this.pending ??= new Map();
         if (this.pending.has(key)) {
           this.counters.conflated++;
           this.metrics.conflated();
@@ -224,9 +235,10 @@ export class Connection {
         return;
       default: {
         // Keep per-key order: the latest conflated frame of this key goes first.
-        const earlier = this.pending.get(key);
+        this.queue ??= [];
+        const earlier = this.pending?.get(key);
         if (earlier !== undefined) {
-          this.pending.delete(key);
+          this.pending?.delete(key);
           this.queue.push(earlier);
         }
         this.queue.push(data);
@@ -258,21 +270,24 @@ export class Connection {
     this.drainTimer = undefined;
     if (this.state !== ConnectionState.BACKLOGGED || this.ws.readyState !== WebSocket.OPEN) return;
     const bound = this.options.policy.maxBufferedBytes;
-    while (this.queueHead < this.queue.length) {
+    const queue = this.queue ?? [];
+    while (this.queueHead < queue.length) {
       if (this.ws.bufferedAmount > bound) return this.armDrain();
-      const data = this.queue[this.queueHead] as Buffer;
+      const data = queue[this.queueHead] as Buffer;
       this.queueHead++;
       this.ws.send(data, TEXT_FRAME);
       this.metrics.sent();
     }
-    this.queue.length = 0;
+    this.queue = undefined;
     this.queueHead = 0;
-    for (const [key, data] of this.pending) {
+    const pending = this.pending ?? new Map<string, Buffer>();
+    for (const [key, data] of pending) {
       if (this.ws.bufferedAmount > bound) return this.armDrain();
-      this.pending.delete(key);
+      pending.delete(key);
       this.ws.send(data, TEXT_FRAME);
       this.metrics.sent();
     }
+    this.pending = undefined;
     this.state = ConnectionState.OPEN;
     clearTimeout(this.slowTimer);
     this.slowTimer = undefined;
@@ -288,6 +303,8 @@ export class Connection {
 
   private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
     if (this.isClosed) return;
+    const limit = this.options.maxMessagesPerSecond;
+    if (limit !== undefined) this.rate ??= new MessageRate(limit);
     if (this.rate !== undefined && !this.rate.take()) {
       this.options.onLimit?.("message_rate");
       this.close(CloseCode.POLICY_VIOLATION, "message rate limit exceeded (WS_MAX_MESSAGES_PER_SECOND)");
@@ -319,13 +336,16 @@ export class Connection {
   private readonly onClose = (): void => {
     this.state = ConnectionState.CLOSED;
     this.discardBacklog();
-    for (const listener of this.closeListeners.splice(0)) listener();
+    const listeners = this.closeListeners ?? [];
+    this.closeListeners = undefined;
+    for (const listener of listeners) listener();
+    this.options.onGone?.(this);
   };
 
   private discardBacklog(): void {
-    this.queue.length = 0;
+    this.queue = undefined;
     this.queueHead = 0;
-    this.pending.clear();
+    this.pending = undefined;
     clearTimeout(this.slowTimer);
     clearTimeout(this.drainTimer);
     this.slowTimer = undefined;

@@ -15,7 +15,7 @@ import type { Duplex } from "node:stream";
 import type { Principal } from "@trawl/proto";
 import type { Logger } from "pino";
 import type WebSocket from "ws";
-import { Connection, type Delivery, type MessageCounters, type SendPolicy } from "./connection.js";
+import { Connection, type ConnectionOptions, type Delivery, type MessageCounters, type SendPolicy } from "./connection.js";
 import { FrameBatch } from "./frame-batch.js";
 
 /** The channel of the seed 000 endpoints, the default. */
@@ -55,7 +55,20 @@ export class Hub {
   private flushScheduled = false;
   private lastFlushAt = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly options: HubOptions) {}
+  /** One options object for every connection, so an idle connection holds no copy of its own. */
+  private readonly connectionOptions: ConnectionOptions;
+
+  constructor(private readonly options: HubOptions) {
+    this.connectionOptions = {
+      policy: options.policy,
+      pongFrame: options.pongFrame,
+      logger: options.logger,
+      beforeSend: this.flush,
+      onGone: (connection) => this.forget(connection),
+      ...(options.maxMessagesPerSecond === undefined ? {} : { maxMessagesPerSecond: options.maxMessagesPerSecond }),
+      ...(options.onLimit === undefined ? {} : { onLimit: options.onLimit }),
+    };
+  }
 
   /** Open connections on every endpoint. */
   get connectionCount(): number {
@@ -74,18 +87,8 @@ export class Hub {
 
   /** Wraps an accepted WebSocket (of a client authenticated as `principal`) and tracks it until it closes. */
   accept(ws: WebSocket, socket: Duplex, principal?: Principal, counters?: MessageCounters): Connection {
-    const connection = new Connection(ws, socket, {
-      policy: this.options.policy,
-      pongFrame: this.options.pongFrame,
-      logger: this.options.logger,
-      beforeSend: this.flush,
-      principal,
-      counters,
-      ...(this.options.maxMessagesPerSecond === undefined ? {} : { maxMessagesPerSecond: this.options.maxMessagesPerSecond }),
-      ...(this.options.onLimit === undefined ? {} : { onLimit: this.options.onLimit }),
-    });
+    const connection = new Connection(ws, socket, this.connectionOptions, principal, counters);
     this.connections.add(connection);
-    connection.onClosed(() => this.forget(connection));
     return connection;
   }
 

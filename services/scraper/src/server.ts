@@ -7,6 +7,8 @@
  * gRPC health reports SERVING only while the store is open, and with
  * METRICS_PORT set an HTTP listener serves /metrics, /livez and /readyz.
  */
+import { isStoreUnavailable, RETRY_INITIAL_MS, RETRY_MAX_MS } from "./store/persistent-event-log.js";
+import { PauseGate } from "./crawl/crawler.js";
 import * as grpc from "@grpc/grpc-js";
 import { addService, authServerInterceptor, ScraperService, TokenRegistry, type JobEvent } from "@trawl/proto";
 import { neededRole, withTenants } from "./grpc/tenant-guard.js";
@@ -26,6 +28,9 @@ import { PersistentEventLog } from "./store/persistent-event-log.js";
 import type { PageWrite, Store, StoredJob } from "./store/store.js";
 
 /** Why a job ended by a shutdown in earlier versions; kept for clients that match on it. */
+/** How long shutdown waits for the last commit. */
+const SHUTDOWN_FLUSH_MS = 5_000;
+
 export const SHUTDOWN_REASON = "scraper shutting down";
 
 /** How long shutdown waits for watchers to take their last events before closing streams. */
@@ -132,9 +137,12 @@ export function createScraperServer(config: ScraperConfig, logger: Logger = pino
   };
   const fatalListeners: Array<(err: unknown) => void> = [];
   let fatal: { error: unknown } | undefined;
+  /** Paused while the database is unreachable: every crawl waits between pages. */
+  const storeGate = new PauseGate();
   const jobs = new JobService({
     log,
     persist: log,
+    storeGate,
     crawl: config.crawl,
     scan: config.scan,
     progressIntervalMs: config.progressIntervalMs,
@@ -191,7 +199,25 @@ export function createScraperServer(config: ScraperConfig, logger: Logger = pino
   const openStorage = async (): Promise<void> => {
     store = await openStore(config.store, logger);
     try {
-      log.attach(await PersistentEventLog.open(store, { maxEvents: config.eventLogMaxEvents, onError: onCommitError }));
+      log.attach(
+        await PersistentEventLog.open(store, {
+          maxEvents: config.eventLogMaxEvents,
+          onError: onCommitError,
+          onUnavailable: (err) => {
+            if (storeState === StoreState.OPEN) storeState = StoreState.UNAVAILABLE;
+            standard.setServing(false);
+            storeGate.pause();
+            metrics.error(ErrorKind.STORE_UNAVAILABLE);
+            logger.error({ err }, "the database is unreachable: crawls wait and commits are retried until it is back");
+          },
+          onAvailable: () => {
+            if (storeState === StoreState.UNAVAILABLE) storeState = StoreState.OPEN;
+            if (storeState === StoreState.OPEN) standard.setServing(true);
+            storeGate.resume();
+            logger.info("the database is reachable again: crawls continue");
+          },
+        }),
+      );
       const recovered = await jobs.recover();
       if (recovered > 0) logger.info({ jobs: recovered }, "unfinished jobs resumed");
     } catch (err) {
@@ -213,7 +239,17 @@ export function createScraperServer(config: ScraperConfig, logger: Logger = pino
   const listen = async (): Promise<{ address: string; port: number; metricsUrl?: string }> => {
     const metricsUrl = (await observability?.listen())?.url;
     try {
-      await openStorage();
+      // A database that is unreachable at start-up is waited for (readyz 503 meanwhile), not a crash and a restart loop.
+      for (let delay = RETRY_INITIAL_MS; ; delay = Math.min(RETRY_MAX_MS, delay * 2)) {
+        try {
+          await openStorage();
+          break;
+        } catch (err) {
+          if (!isStoreUnavailable(err) || closing !== undefined) throw err;
+          logger.error({ err, retryInMs: delay }, "the database is unreachable at start-up; retrying");
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+      }
       // A commit may already have failed while jobs were being resumed.
       if (fatal === undefined) {
         storeState = StoreState.OPEN;
@@ -237,7 +273,16 @@ export function createScraperServer(config: ScraperConfig, logger: Logger = pino
     standard.setServing(false);
     await jobs.stopAll();
     if (log.target !== undefined && fatal === undefined) {
-      await log.target.flush().catch((err: unknown) => logger.error({ err }, "committing the event log at shutdown failed"));
+      // Bounded: with the database away the flush would wait for it forever; what is not committed is fetched again on resume.
+      const flushed = log.target.flush().then(
+        () => true,
+        (err: unknown) => {
+          logger.error({ err }, "committing the event log at shutdown failed");
+          return true;
+        },
+      );
+      const committed = await Promise.race([flushed, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), SHUTDOWN_FLUSH_MS).unref())]);
+      if (!committed) logger.error({ waitedMs: SHUTDOWN_FLUSH_MS }, "the database did not take the last events before shutdown; their pages are fetched again on resume");
     }
     for (const watcher of watchers) watcher.finish();
     await new Promise<void>((resolve) => {

@@ -52,7 +52,29 @@ export interface CrawlOptions {
   /** Continue a stored frontier instead of starting from `startUrls` (a job resumed after a restart). */
   resume?: ResumeFrontier;
   /** While paused, no URL is taken from the frontier; pages in flight finish and are reported. */
-  pause?: PauseGate;
+  pause?: Gate;
+}
+
+/** What holds a crawl between pages: a job's own pause, the store being away, or both. */
+export interface Gate {
+  readonly paused: boolean;
+  /** Calls `listener` on every resume; returns the function that unsubscribes it. */
+  onResume(listener: () => void): () => void;
+}
+
+/** A gate that is paused while any of `gates` is. */
+export function anyGate(...gates: Gate[]): Gate {
+  return {
+    get paused() {
+      return gates.some((gate) => gate.paused);
+    },
+    onResume(listener) {
+      const offs = gates.map((gate) => gate.onResume(listener));
+      return () => {
+        for (const off of offs) off();
+      };
+    },
+  };
 }
 
 /** A job's stored frontier, to continue it. */
@@ -66,7 +88,7 @@ export interface ResumeFrontier {
 }
 
 /** Pauses and resumes a crawl between pages. */
-export class PauseGate {
+export class PauseGate implements Gate {
   private state = false;
   private readonly listeners = new Set<() => void>();
 

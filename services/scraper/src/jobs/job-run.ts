@@ -30,7 +30,7 @@ import type { Logger } from "pino";
 import type { CrawlConfig } from "../config.js";
 import { AddressPolicy } from "../crawl/address-policy.js";
 import { errorKey, PageTimeHistogram, SKIP_REASONS } from "../crawl/crawl-stats.js";
-import { crawl, PauseGate, type PageResult, type PageSkip, type ResumeFrontier } from "../crawl/crawler.js";
+import { anyGate, crawl, type Gate, PauseGate, type PageResult, type PageSkip, type ResumeFrontier } from "../crawl/crawler.js";
 import { createGuardedAgent } from "../crawl/guarded-agent.js";
 import { dedupeKey } from "../crawl/normalize-url.js";
 import type { TokenBucket } from "../crawl/token-bucket.js";
@@ -54,6 +54,8 @@ export interface RunContext {
   crawl: RunCrawlConfig;
   /** The process-wide request rate limit, when there is one. */
   rateLimiter?: TokenBucket | undefined;
+  /** Paused while the database is unreachable: every crawl waits between pages instead of piling up unstored work. */
+  storeGate?: Gate | undefined;
   progressIntervalMs: number;
   logger: Logger;
   /**
@@ -265,7 +267,7 @@ export class JobRun {
           rateLimiter: this.ctx.rateLimiter,
           retry: { maxRetries: spec.maxRetries ?? config.maxRetries, baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
           extractEmbeddings: spec.extractEmbeddings,
-          pause: this.gate,
+          pause: this.ctx.storeGate === undefined ? this.gate : anyGate(this.gate, this.ctx.storeGate),
           ...(this.resumeFrom !== undefined ? { resume: this.resumeFrom } : {}),
         },
         { page: (page) => this.onPage(page), skip: (skip) => this.onSkip(skip) },

@@ -2,6 +2,7 @@
  * The scraper's jobs: starts them, finds them, cancels them and reports on
  * them. The single owner of the job registry and of the runs in progress.
  */
+import type { Gate } from "../crawl/crawler.js";
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { isTerminal, JobKind, JobStatus, Platform, ScanSpecSchema, type CrawlSpec, type Job, type PlatformStats, DEFAULT_TENANT } from "@trawl/proto";
@@ -37,6 +38,8 @@ export interface JobServiceOptions {
   persist?: JobPersistence | undefined;
   /** Directory scans' roots and file limit (a recovered scan resolves its path again); absent, no roots. */
   scan?: ScanConfig | undefined;
+  /** Paused while the database is unreachable (crawls wait between pages). */
+  storeGate?: Gate | undefined;
 }
 
 /** What the service drives of a running job, crawl or scan. */

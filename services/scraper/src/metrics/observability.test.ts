@@ -217,7 +217,7 @@ describe("scraper observability listener", () => {
     expect((await fetch(`${metricsUrl}/livez`)).status).toBe(200);
   });
 
-  it("is live but not ready while the store is still opening, and closes the listener when opening fails", async () => {
+  it("is live but not ready while the store is still opening, retries an unreachable database, and closes the listener when opening ends in failure", async () => {
     // A "database" that accepts connections and never answers: the store stays in its opening step.
     const held: Socket[] = [];
     const database = createTcpServer((socket) => held.push(socket.on("error", () => undefined)));
@@ -242,7 +242,15 @@ describe("scraper observability listener", () => {
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ status: "not_ready", not_ready: ["store", "grpc"], store: "opening", grpc: "starting" });
 
+    // A database that drops the connection is unreachable, not broken: the store keeps "opening" and tries again.
+    const attempts = held.length;
     for (const socket of held) socket.destroy();
+    await vi.waitFor(() => expect(held.length).toBeGreaterThan(attempts), { timeout: 5_000 });
+    expect(server.readiness().body.store).toBe("opening");
+    // Shutting down ends the waiting: the next failed attempt is final.
+    const closed = server.close();
+    for (const socket of held) socket.destroy();
+    await closed;
     const error = await outcome;
     expect(error).toBeInstanceOf(Error);
     expect(String(error)).toMatch(/PostgreSQL/);

@@ -11,6 +11,8 @@ export const StoreState = {
   /** Opening the database and migrating it, then resuming unfinished jobs. */
   OPENING: "opening",
   OPEN: "open",
+  /** Open, but commits fail because the database cannot be reached: crawls wait, commits are retried. */
+  UNAVAILABLE: "unavailable",
   /** Opening or committing failed: nothing more is stored. */
   FAILED: "failed",
   CLOSED: "closed",

@@ -26,6 +26,8 @@ export const ErrorKind = {
   STORE_OPEN: "store_open",
   /** Committing the event log failed (the scraper stops). */
   STORE_COMMIT: "store_commit",
+  /** The database could not be reached (commits retried). */
+  STORE_UNAVAILABLE: "store_unavailable",
 } as const;
 export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
 

@@ -71,6 +71,9 @@ function openPostgres(url: string, logger: Logger | undefined): Opened {
   // An idle connection that breaks (a database restart) is dropped by the
   // pool; without a listener its 'error' event would end the process.
   pool.on("error", (err) => logger?.warn({ err }, "idle PostgreSQL connection failed"));
+  // A connection that breaks while checked out (the database stopped mid-query) emits 'error' on its client,
+  // which nothing else listens to: the query it was running fails on its own, and the process must not end.
+  pool.on("connect", (client) => client.on("error", (err) => logger?.warn({ err }, "PostgreSQL connection failed")));
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), runner: new PostgresRunner(pool), backend: "postgres", target: postgresTarget(url) };
 }
 

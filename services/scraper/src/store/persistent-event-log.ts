@@ -43,11 +43,39 @@ export interface PersistentEventLogOptions {
    */
   commitIntervalMs?: number;
   /**
-   * Called once when a commit fails. The failed batch is lost and nothing
-   * more is committed (flush rejects): the caller should stop the process,
-   * and the restarted scraper resumes from what was committed.
+   * Called once when a commit fails for good (an error that is not the
+   * database being unreachable). The failed batch is lost and nothing more is
+   * committed (flush rejects): the caller should stop the process, and the
+   * restarted scraper resumes from what was committed.
    */
   onError?: (err: unknown) => void;
+  /**
+   * Called when a commit fails because the database cannot be reached (see
+   * {@link isStoreUnavailable}). The batch is kept and retried with backoff
+   * (RETRY_INITIAL_MS doubling to RETRY_MAX_MS); events staged meanwhile join
+   * it; flushes wait. Called once per outage.
+   */
+  onUnavailable?: (err: unknown) => void;
+  /** Called when a commit succeeds again after an outage. */
+  onAvailable?: () => void;
+}
+
+export const RETRY_INITIAL_MS = 250;
+export const RETRY_MAX_MS = 5_000;
+
+/** Network and PostgreSQL errors that mean "the database is not reachable right now", not "this write is wrong". */
+const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "57P01", "57P02", "57P03", "53300", "SQLITE_BUSY"]);
+
+/** True when `err` says the database is unreachable or restarting (worth retrying), false for any other failure. */
+export function isStoreUnavailable(err: unknown): boolean {
+  for (let cause: unknown = err, depth = 0; cause !== undefined && cause !== null && depth < 5; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === "string" && (UNREACHABLE_CODES.has(code) || code.startsWith("08"))) return true;
+    const message = cause instanceof Error ? cause.message : "";
+    if (/Connection terminated|connection timeout|Client has encountered a connection error|terminating connection/i.test(message)) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 const DEFAULT_RING_SIZE = 4096;
@@ -69,6 +97,11 @@ interface FlushWaiter {
 }
 
 const emptyStage = (): Staged => ({ events: [], jobs: new Map(), pages: [] });
+
+/** `first` then `then`, as one batch: events and pages in order, the later row builder of a job winning. */
+function mergeStages(first: Staged, then: Staged): Staged {
+  return { events: [...first.events, ...then.events], jobs: new Map([...first.jobs, ...then.jobs]), pages: [...first.pages, ...then.pages] };
+}
 
 export class PersistentEventLog implements EventLog {
   /** Offset of the newest committed event. */
@@ -92,6 +125,8 @@ export class PersistentEventLog implements EventLog {
   /** When (performance.now()) the last batch was cut. */
   private lastCutAt = Number.NEGATIVE_INFINITY;
   private failure: { error: unknown } | undefined;
+  /** Set while the database is unreachable: the next retry's delay. */
+  private outage: { retryMs: number } | undefined;
   private readonly listeners = new Set<() => void>();
 
   private constructor(
@@ -251,6 +286,22 @@ export class PersistentEventLog implements EventLog {
         const batch: CommitBatch = { jobs: [...staged.jobs.values()].map((row) => row()), events: staged.events, pages: staged.pages };
         try {
           await this.store.commit(batch);
+        } catch (err) {
+          if (!isStoreUnavailable(err)) {
+            this.fail(err);
+            break;
+          }
+          // The database is away: keep the batch (ahead of what was staged since) and try again later.
+          this.staged = mergeStages(staged, this.staged);
+          this.batchesCut--;
+          this.retryLater(err);
+          return;
+        }
+        if (this.outage !== undefined) {
+          this.outage = undefined;
+          this.options.onAvailable?.();
+        }
+        try {
           this.publish(staged.events);
           await this.retain();
           this.batchesDone++;
@@ -260,9 +311,28 @@ export class PersistentEventLog implements EventLog {
         }
       }
     } finally {
-      this.committing = false;
+      if (this.outage === undefined) this.committing = false;
     }
-    if (this.hasStaged() && this.failure === undefined) this.schedule();
+    if (this.hasStaged() && this.failure === undefined && this.outage === undefined) this.schedule();
+  }
+
+  /** True while commits fail because the database cannot be reached. */
+  get unavailable(): boolean {
+    return this.outage !== undefined;
+  }
+
+  /** Retries the kept batch after the outage's current delay; `committing` stays set meanwhile, so nothing else starts a commit. */
+  private retryLater(err: unknown): void {
+    if (this.outage === undefined) {
+      this.outage = { retryMs: RETRY_INITIAL_MS };
+      this.options.onUnavailable?.(err);
+    } else {
+      this.outage.retryMs = Math.min(RETRY_MAX_MS, this.outage.retryMs * 2);
+    }
+    setTimeout(() => {
+      if (this.failure !== undefined) return;
+      void this.drain();
+    }, this.outage.retryMs);
   }
 
   private due(): boolean {

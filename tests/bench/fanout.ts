@@ -33,7 +33,7 @@ const QUICK = process.env.FANOUT_QUICK === "1";
 const LOAD_GENERATORS = Number(process.env.FANOUT_LOAD_GENERATORS ?? 2);
 /** FANOUT_ONLY=trawl,bare,sio,edges,slow runs a subset (default: all). */
 const ONLY = new Set((process.env.FANOUT_ONLY ?? "trawl,bare,sio,edges,slow").split(","));
-const WINDOW_MS = QUICK ? 2_000 : 4_000;
+const WINDOW_MS = QUICK ? 2_000 : 3_000;
 const CLIENT_COUNTS = QUICK ? [200, 1_000] : [1_000, 5_000, 10_000];
 /** At the first N, R steps up from here until delivery breaks (the sustainable rate); the others run the grid. */
 const RATE_STEPS = QUICK ? [20, 100, 1_000] : [20, 50, 100, 200, 500, 1_000, 2_000, 5_000];
@@ -46,13 +46,13 @@ const GRID_RATES = [20, 100, 1_000];
  */
 const SLOW_N = 50;
 const SLOW_RATE = 2_000;
-const SLOW_WINDOW_MS = QUICK ? 4_000 : 12_000;
+const SLOW_WINDOW_MS = QUICK ? 4_000 : 8_000;
 /** Idle-memory phase: this many idle clients on a fresh server process. */
 const IDLE_N = QUICK ? 1_000 : 5_000;
 const JOBS = ["bench-a", "bench-b", "bench-c", "bench-d"];
 const benchStart = Date.now();
 /** Each server's scenario-1 sweep (and each scenario-2 edge) stops starting measurements after this long, so the whole run stays near 6 minutes. */
-const SWEEP_BUDGET_MS = QUICK ? 30_000 : 70_000;
+const SWEEP_BUDGET_MS = QUICK ? 30_000 : 60_000;
 const EDGE_BUDGET_MS = QUICK ? 20_000 : 35_000;
 
 type Target = "trawl" | "bare" | "sio";
@@ -96,8 +96,8 @@ function expectedFrames(edge: Edge, counts: Ran["counts"]): number {
 async function settle(loadGen: LoadGroup, expected: number): Promise<Report> {
   let last = -1;
   let report = await loadGen.report();
-  // Wait while messages still arrive (a lagging server drains its backlog), at most 8 s.
-  for (let i = 0; i < 32; i++) {
+  // Wait while messages still arrive (a lagging server drains its backlog), at most 5 s.
+  for (let i = 0; i < 20; i++) {
     if (report.minPerClient >= expected || report.received === last) break;
     last = report.received;
     await sleep(250);

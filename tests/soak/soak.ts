@@ -22,9 +22,10 @@ const TRPC_CLIENTS = Number(process.env.SOAK_TRPC_CLIENTS ?? 50);
 const SAMPLE_SECONDS = Number(process.env.SOAK_SAMPLE_SECONDS ?? 30);
 /** Pages per crawl and crawls at once. */
 const PAGES = Number(process.env.SOAK_PAGES ?? 500);
-const PARALLEL_JOBS = Number(process.env.SOAK_PARALLEL_JOBS ?? 2);
-/** Milliseconds the site takes per page: paces the crawl to a steady event rate instead of flat out. */
-const PAGE_LATENCY_MS = Number(process.env.SOAK_PAGE_LATENCY_MS ?? 20);
+const PARALLEL_JOBS = Number(process.env.SOAK_PARALLEL_JOBS ?? 1);
+/** Milliseconds the site takes per page, and fetches at once: pace the crawl to a steady ~80 pages/s (80,000 frames/s to 1,000 clients). */
+const PAGE_LATENCY_MS = Number(process.env.SOAK_PAGE_LATENCY_MS ?? 50);
+const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 4);
 
 const started = Date.now();
 const log = (line: string) => process.stderr.write(`[soak ${((Date.now() - started) / 1000).toFixed(0)}s] ${line}\n`);
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
       const response = await fetch(`${gateway.url}/api/scrape`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ url: `${site.origin}/`, depth: 30, max_pages: PAGES, concurrency: 8, ignore_robots: true, per_host_delay_ms: 0, per_host_concurrency: 8 }),
+        body: JSON.stringify({ url: `${site.origin}/`, depth: 30, max_pages: PAGES, concurrency: CONCURRENCY, ignore_robots: true, per_host_delay_ms: 0, per_host_concurrency: CONCURRENCY }),
       });
       if (response.status !== 200) throw new Error(`POST /api/scrape answered ${response.status}: ${await response.text()}`);
       const { job_id: id } = (await response.json()) as { job_id: string };
@@ -83,9 +84,17 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     sample();
     const seconds = (Date.now() - t0) / 1000;
-    await sleep(3_000);
-    const rawReport = await raw.report();
-    const trpcReport = await trpc.report();
+    // Let the last frames arrive: report once the counts stop moving (at most 30 s).
+    let rawReport = await raw.report();
+    let trpcReport = await trpc.report();
+    for (let i = 0; i < 60; i++) {
+      await sleep(500);
+      const [nextRaw, nextTrpc] = await Promise.all([raw.report(), trpc.report()]);
+      const still = nextRaw.received === rawReport.received && nextTrpc.received === trpcReport.received;
+      rawReport = nextRaw;
+      trpcReport = nextTrpc;
+      if (still && i >= 3) break;
+    }
 
     const pages = jobs.reduce((sum, job) => sum + job.pages, 0);
     const items = jobs.reduce((sum, job) => sum + job.items, 0);

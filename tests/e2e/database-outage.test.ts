@@ -7,18 +7,16 @@
  * once. A scraper started while the database is away waits for it instead of
  * crashing into a restart loop.
  */
-import { randomBytes } from "node:crypto";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
-import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { type FixtureSite, startFixtureSite } from "../fixture/site.js";
 import { startScrape, truthFor } from "../support/jobs.js";
+import { TEST_DATABASE_URL, throwawaySchema } from "../support/postgres.js";
 import { type GatewayProcess, type ScraperProcess, startGateway, startScraper } from "../support/stack.js";
 import { waitFor } from "../support/wait.js";
 import { RecordingClient } from "../support/ws-client.js";
 
-const DATABASE_URL = process.env.TRAWL_TEST_DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/test";
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -64,20 +62,9 @@ async function databaseProxy(target: URL): Promise<{ port: number; cut(): void; 
 
 /** A throwaway schema of the test database, reached through `proxyPort`. */
 async function databaseEnv(proxyPort: number): Promise<Record<string, string>> {
-  const schema = `trawl_outage_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
-  await admin.connect().catch((error: unknown) => {
-    throw new Error(`PostgreSQL is not reachable at ${new URL(DATABASE_URL).host}; this suite needs it (set TRAWL_TEST_DATABASE_URL)`, { cause: error });
-  });
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  cleanups.push(async () => {
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-    await admin.end();
-  });
-  const url = new URL(DATABASE_URL);
-  url.host = `127.0.0.1:${proxyPort}`;
-  url.searchParams.set("options", `-c search_path=${schema}`);
-  return { DATABASE_URL: url.toString(), METRICS_PORT: "0", CRAWL_CONCURRENCY: "4" };
+  const { databaseUrl, drop } = await throwawaySchema("trawl_outage", `127.0.0.1:${proxyPort}`);
+  cleanups.push(drop);
+  return { DATABASE_URL: databaseUrl, METRICS_PORT: "0", CRAWL_CONCURRENCY: "4" };
 }
 
 async function readyz(scraper: ScraperProcess): Promise<{ status: number; body: { store?: string } }> {
@@ -89,7 +76,7 @@ describe("database outage under the scraper (PostgreSQL)", () => {
   it("a crawl waits while the database is away, the scraper stays up and not ready, and the job ends with the true counts once it is back", async () => {
     const site: FixtureSite = await startFixtureSite({ pageLatencyMs: 30 });
     cleanups.push(() => site.close());
-    const proxy = await databaseProxy(new URL(DATABASE_URL));
+    const proxy = await databaseProxy(new URL(TEST_DATABASE_URL));
     cleanups.push(() => proxy.close());
     const scraper = await startScraper(await databaseEnv(proxy.port));
     cleanups.push(() => scraper.kill());
@@ -128,7 +115,7 @@ describe("database outage under the scraper (PostgreSQL)", () => {
   });
 
   it("a scraper started while the database is away waits for it instead of exiting", async () => {
-    const proxy = await databaseProxy(new URL(DATABASE_URL));
+    const proxy = await databaseProxy(new URL(TEST_DATABASE_URL));
     cleanups.push(() => proxy.close());
     const env = await databaseEnv(proxy.port);
     proxy.cut();

@@ -6,14 +6,13 @@
  * are the site's truth, and a client watching through the gateway sees the
  * job continue to its job_complete with counts that never go backwards.
  */
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { type FixtureSite, startFixtureSite } from "../fixture/site.js";
 import { getJson } from "../support/http.js";
+import { throwawaySchema } from "../support/postgres.js";
 import { startScrape, truthFor } from "../support/jobs.js";
 import type { JobView } from "../support/seed000.js";
 import { type GatewayProcess, type ScraperProcess, startGateway, startScraper } from "../support/stack.js";
@@ -30,7 +29,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const DATABASE_URL = process.env.TRAWL_TEST_DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/test";
 
 /** The storage of the scraper under test: where its data survives the restart. */
 const backends = {
@@ -42,21 +40,11 @@ const backends = {
   },
   /** PostgreSQL (DATABASE_URL) in a throwaway schema of the test database; the data dir stays empty. */
   postgres: async (): Promise<Record<string, string>> => {
-    const schema = `trawl_e2e_${randomBytes(6).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: DATABASE_URL });
-    await admin.connect().catch((error: unknown) => {
-      throw new Error(`PostgreSQL is not reachable at ${new URL(DATABASE_URL).host}; this suite needs it (set TRAWL_TEST_DATABASE_URL)`, { cause: error });
-    });
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    cleanups.push(async () => {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    });
-    const url = new URL(DATABASE_URL);
-    url.searchParams.set("options", `-c search_path=${schema}`);
+    const { databaseUrl, drop } = await throwawaySchema("trawl_e2e");
+    cleanups.push(drop);
     const dataDir = mkdtempSync(join(tmpdir(), "trawl-resume-pg-"));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    return { DATABASE_URL: url.toString(), DATA_DIR: dataDir };
+    return { DATABASE_URL: databaseUrl, DATA_DIR: dataDir };
   },
 };
 

@@ -20,6 +20,8 @@ describe("parseConfig", () => {
       wsMaxConnectionsPerIp: 20_000,
       wsMaxMessagesPerSecond: 50,
       maxActiveJobsPerTenant: 100,
+      wsMaxSubscriptions: 256,
+      httpMaxBodyBytes: 65_536,
       logLevel: "info",
       dashboardDir: fileURLToPath(new URL("../../../web/dist", import.meta.url)),
       authTokens: [],

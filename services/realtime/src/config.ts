@@ -38,6 +38,8 @@ const envSchema = z.object({
   WS_MAX_CONNECTIONS_PER_IP: positiveInt.default(20_000),
   WS_MAX_MESSAGES_PER_SECOND: positiveInt.default(50),
   MAX_ACTIVE_JOBS_PER_TENANT: positiveInt.default(100),
+  WS_MAX_SUBSCRIPTIONS: positiveInt.default(256),
+  HTTP_MAX_BODY_BYTES: positiveInt.default(65_536),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   DASHBOARD_DIR: z.string().min(1).default(DEFAULT_DASHBOARD_DIR),
   AUTH_TOKENS: z.string().optional(),
@@ -67,6 +69,10 @@ export interface GatewayConfig {
   wsMaxMessagesPerSecond: number;
   /** Jobs one tenant may have running (or paused) at once; more starts are refused 429. */
   maxActiveJobsPerTenant: number;
+  /** Subscriptions one connection may hold (Socket.IO rooms, tRPC subscriptions). */
+  wsMaxSubscriptions: number;
+  /** Largest REST / tRPC HTTP request body. */
+  httpMaxBodyBytes: number;
   logLevel: LogLevel;
   /** API tokens (AUTH_TOKENS + AUTH_TOKENS_FILE); none: open, loopback only. */
   authTokens: AccessToken[];
@@ -121,6 +127,8 @@ export function parseConfig(env: Record<string, string | undefined>): GatewayCon
     wsMaxConnectionsPerIp: env2.WS_MAX_CONNECTIONS_PER_IP,
     wsMaxMessagesPerSecond: env2.WS_MAX_MESSAGES_PER_SECOND,
     maxActiveJobsPerTenant: env2.MAX_ACTIVE_JOBS_PER_TENANT,
+    wsMaxSubscriptions: env2.WS_MAX_SUBSCRIPTIONS,
+    httpMaxBodyBytes: env2.HTTP_MAX_BODY_BYTES,
     logLevel: env2.LOG_LEVEL,
     dashboardDir: env2.DASHBOARD_DIR,
     ...accessSettings(env2),

@@ -103,6 +103,7 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
         if (hub.hasSubscribers(job.id, dialect.channel, job.tenant)) publishDialectFrames(hub, dialect.channel, dialect.encodeEvent(event, job), job.tenant);
       }
       socketio?.onApplied(event, job);
+      trpc.corkTick();
       bus.publish(address, event);
     } else if (message.message.case === "snapshot") {
       const outcome = applySnapshot(state, address, message.message.value);
@@ -125,12 +126,26 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
     token: config.scraperToken,
   });
-  const trpc = createTrpcEdge({ state, pool, bus, now }, { maxPayloadBytes: config.wsMaxPayloadBytes, heartbeatMs: config.wsHeartbeatMs, logger, access });
+  const trpc = createTrpcEdge(
+    { state, pool, bus, now },
+    {
+      maxPayloadBytes: config.wsMaxPayloadBytes,
+      heartbeatMs: config.wsHeartbeatMs,
+      logger,
+      access,
+      maxSubscriptions: config.wsMaxSubscriptions,
+      maxMessagesPerSecond: config.wsMaxMessagesPerSecond,
+      onLimit: (limit) => metrics.limitHit(Edge.TRPC, limit),
+    },
+  );
   const deps: DialectDeps = { state, hub, pool, now, logger, access };
   socketio = createSocketIoEdge(deps, {
     maxPayloadBytes: config.wsMaxPayloadBytes,
     backlog: { maxQueuedPackets: 64, slowClientTimeoutMs: config.wsSlowClientTimeoutMs },
     counters: metrics.dialect(Edge.SOCKETIO, SOCKETIO_DIALECT),
+    maxSubscriptions: config.wsMaxSubscriptions,
+    maxMessagesPerSecond: config.wsMaxMessagesPerSecond,
+    onLimit: (limit) => metrics.limitHit(Edge.SOCKETIO, limit),
   });
   const endpoints = createWsEndpoints({
     trpc: trpc.handleUpgrade,
@@ -161,6 +176,7 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
     metrics,
     readiness: () => readiness(serverState, pool.health()),
     access,
+    maxBodyBytes: config.httpMaxBodyBytes,
   });
   metrics.observe({
     state,

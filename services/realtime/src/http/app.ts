@@ -43,6 +43,8 @@ export interface HttpAppOptions {
   readiness?: () => ReadinessReport;
   /** Tokens and origins; without it the app is open (every caller an admin), as on loopback without AUTH_TOKENS. */
   access?: GatewayAccess;
+  /** Largest JSON request body (HTTP_MAX_BODY_BYTES, default 64 KiB); more is 413. */
+  maxBodyBytes?: number;
 }
 
 /** Error statuses → the `kind` of trawl_gateway_errors_total (the `error` codes of errors.ts). */
@@ -131,7 +133,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   }
 
   if (options.trpc !== undefined) app.use("/trpc", options.trpc);
-  app.use(express.json({ limit: "64kb" }));
+  app.use(express.json({ limit: options.maxBodyBytes ?? 65_536 }));
 
   app.post("/api/scrape", control, async (req, res) => {
     const body = parseBody(req, scrapeRequestSchema);

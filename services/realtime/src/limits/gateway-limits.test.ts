@@ -2,11 +2,13 @@
  * The gateway's limits against a real gateway and a scripted scraper: each
  * answered in its protocol's documented form and counted in /metrics.
  */
+import { createTRPCClient, createWSClient, wsLink } from "@trpc/client";
 import { pino } from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { parseConfig, type GatewayConfig } from "../config.js";
 import { createGateway, type Gateway } from "../gateway.js";
+import type { AppRouter } from "../trpc/router.js";
 import { ScriptedScraper } from "../test-support/scripted-scraper.js";
 import { openClient } from "../test-support/ws-clients.js";
 
@@ -99,5 +101,41 @@ describe("gateway limits", () => {
       expect(refused.status).toBe(429);
       expect(await refused.json()).toMatchObject({ error: "too_many_requests", field: "tenant" });
     });
+  });
+
+  it("refuses a tRPC subscription over WS_MAX_SUBSCRIPTIONS with TOO_MANY_REQUESTS and closes a flooding tRPC client 1008", async () => {
+    const { base, port } = await boot({ wsMaxSubscriptions: 2, wsMaxMessagesPerSecond: 20 });
+    const client = createWSClient({ url: `ws://127.0.0.1:${port}/trpc`, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket });
+    cleanups.push(() => client.close());
+    const api = createTRPCClient<AppRouter>({ links: [wsLink({ client })] });
+    const errors: string[] = [];
+    const subscriptions = [0, 1, 2].map(() =>
+      api.stats.watch.subscribe({ intervalSeconds: 60 }, { onError: (error) => errors.push((error.data as { code?: string } | undefined)?.code ?? error.message) }),
+    );
+    await vi.waitFor(() => expect(errors).toEqual(["TOO_MANY_REQUESTS"]));
+    for (const subscription of subscriptions) subscription.unsubscribe();
+    expect(await limitHits(base, "subscriptions")).toBe(1);
+
+    const flooder = new WebSocket(`ws://127.0.0.1:${port}/trpc`);
+    const closed = new Promise<number>((resolve) => flooder.once("close", (code) => resolve(code)));
+    await new Promise((resolve) => flooder.once("open", resolve));
+    for (let i = 0; i < 100; i++) flooder.send(JSON.stringify({ id: i, method: "query", params: { path: "stats.platform", input: {} } }));
+    expect(await closed).toBe(1008);
+    expect(await limitHits(base, "message_rate")).toBe(1);
+  });
+
+  it("disconnects a Socket.IO client that floods events", async () => {
+    const { base, port } = await boot({ wsMaxMessagesPerSecond: 10 });
+    const engine = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`);
+    const frames: string[] = [];
+    engine.on("message", (data) => frames.push(String(data)));
+    const closed = new Promise<void>((resolve) => engine.once("close", () => resolve()));
+    await new Promise((resolve) => engine.once("open", resolve));
+    engine.send("40");
+    await vi.waitFor(() => expect(frames.some((frame) => frame.startsWith("40"))).toBe(true));
+    for (let i = 0; i < 100; i++) engine.send(`42["unsubscribe:job",{"job_id":"j${i}"}]`);
+    await closed;
+    expect(frames.some((frame) => frame.includes("message rate limit exceeded"))).toBe(true);
+    expect(await limitHits(base, "message_rate")).toBe(1);
   });
 });

@@ -27,6 +27,7 @@ import { isRefusal } from "../auth/gateway-access.js";
 import { inScope, scopeOf } from "../auth/scope.js";
 import { Server, type Socket } from "socket.io";
 import type { DialectDeps } from "../dialects/dialect-deps.js";
+import { MessageRate } from "../limits/message-rate.js";
 import type { MessageCounters } from "../ws/connection.js";
 import type { JobRecord } from "../state/live-state.js";
 import { recordFromJob } from "../state/reducer.js";
@@ -78,6 +79,10 @@ export interface SocketIoEdgeOptions {
   lookupDeadlineMs: number;
   /** The edge's message counters in /metrics. */
   counters?: MessageCounters;
+  /** Events a client may send per second (WS_MAX_MESSAGES_PER_SECOND, bursts of two seconds' worth); more disconnects it. */
+  maxMessagesPerSecond?: number;
+  /** Told when a limit is hit ("message_rate", "subscriptions"). */
+  onLimit?: (limit: string) => void;
 }
 
 export const SOCKETIO_PATH = "/socket.io";
@@ -172,6 +177,34 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
   const hasMembers = (room: string): boolean => (rooms.get(room)?.size ?? 0) > 0;
 
   /**
+   * Holds the TCP writes of a room's WebSocket members until the end of the
+   * tick. socket.io frames a room broadcast once (engine.io's pre-encoded
+   * WebSocket frame), but each client still writes every packet on its own;
+   * corked, the packets of one tick leave each client in one write. Reaches
+   * through engine.io's transport to ws's socket; a client on another
+   * transport (long-polling) or without those fields is simply not corked.
+   */
+  const corked: Duplex[] = [];
+  const corkedRooms = new Set<string>();
+  const uncorkAll = (): void => {
+    corkedRooms.clear();
+    for (const tcp of corked.splice(0)) tcp.uncork();
+  };
+  const corkMembers = (room: string, members: ReadonlySet<string>): void => {
+    if (corkedRooms.has(room)) return;
+    corkedRooms.add(room);
+    const sockets = io.of("/").sockets;
+    for (const id of members) {
+      const transport = sockets.get(id)?.conn.transport as unknown as { name?: string; socket?: { _socket?: Duplex } } | undefined;
+      const tcp = transport?.name === "websocket" ? transport.socket?._socket : undefined;
+      if (tcp === undefined || tcp.writableCorked > 0) continue;
+      tcp.cork();
+      corked.push(tcp);
+    }
+    if (corkedRooms.size === 1) setImmediate(uncorkAll);
+  };
+
+  /**
    * Sends one message to a room: one broadcast, so socket.io encodes it once.
    * A droppable message skips clients that are behind (it is owed to them
    * instead); `skip` names clients whose picture already includes it.
@@ -190,6 +223,7 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
         client.backlog.forget(room);
       }
     }
+    corkMembers(room, members);
     (except.length === 0 ? io.to(room) : io.to(room).except(except)).emit(event, payload);
     options.counters?.sent(members.size - except.filter((id) => members.has(id)).length);
   };
@@ -243,6 +277,7 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
     const room = asBatch ? batchRoom(id) : jobRoom(id);
     // socket.rooms also holds the socket's own id.
     if (!socket.rooms.has(room) && socket.rooms.size > options.maxSubscriptions) {
+      options.onLimit?.("subscriptions");
       return sendError(client, id, `${event}: this connection already has ${options.maxSubscriptions} subscriptions; unsubscribe first`, ack);
     }
     if (client.pendingLookups >= options.maxPendingLookups) {
@@ -350,6 +385,20 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
       }),
     };
     clients.set(socket.id, client);
+    if (options.maxMessagesPerSecond !== undefined) {
+      const rate = new MessageRate(options.maxMessagesPerSecond);
+      let limited = false;
+      socket.use((_packet, next) => {
+        if (rate.take()) return next();
+        // Packets already read behind the one over the limit are dropped without a second count.
+        if (limited) return;
+        limited = true;
+        options.onLimit?.("message_rate");
+        logger.info({ sessionId: socket.id }, "disconnecting a socket.io client over its message rate");
+        socket.emit("job:error", encodeRequestError(null, "message rate limit exceeded (WS_MAX_MESSAGES_PER_SECOND); disconnecting", deps.now()));
+        socket.disconnect(true);
+      });
+    }
     socket.on("disconnect", () => {
       client.backlog.dispose();
       behind.delete(client);

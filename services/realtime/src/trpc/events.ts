@@ -16,7 +16,7 @@ import type { ScraperLink } from "../scrapers/scraper-link.js";
 import type { LiveState } from "../state/live-state.js";
 import { APPLIED, type AppliedEvent, eventJson } from "./event-bus.js";
 import { inScope, type TenantScope } from "../auth/scope.js";
-import { readProcedure } from "./init.js";
+import { readProcedure, takeSubscriptionSlot, type TrpcContext } from "./init.js";
 
 /** How long a replay may wait for the scraper's next message before it is abandoned. */
 export const REPLAY_STALL_MS = 15_000;
@@ -114,6 +114,17 @@ async function* replay(link: ScraperLink, after: bigint, upTo: bigint, signal: A
 
 export const eventsRouter = {
   watch: readProcedure.input(watchInput).subscription(async function* ({ ctx, input, signal }) {
+    const release = takeSubscriptionSlot(ctx);
+    try {
+      yield* watchEvents(ctx, input, signal);
+    } finally {
+      release();
+    }
+  }),
+} satisfies TRPCRouterRecord;
+
+async function* watchEvents(ctx: TrpcContext & { scope: TenantScope }, input: WatchInput, signal: AbortSignal | undefined) {
+  {
     const resumeFrom = input.lastEventId == null ? new Map<string, bigint>() : parseCursor(input.lastEventId);
     if (resumeFrom === undefined) throw new TRPCError({ code: "BAD_REQUEST", message: "lastEventId is not an event id of this stream" });
     // An id naming a scraper this gateway does not watch would silently resume from nowhere.
@@ -144,5 +155,5 @@ export const eventsRouter = {
     } catch (error) {
       if (signal?.aborted !== true) throw error;
     }
-  }),
-} satisfies TRPCRouterRecord;
+  }
+}

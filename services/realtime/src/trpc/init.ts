@@ -19,6 +19,8 @@ export interface TrpcContext {
   /** Applied scraper events, as the gateway reduces them (for subscriptions). */
   bus: EventBus;
   now: () => number;
+  /** This connection's subscriptions, against WS_MAX_SUBSCRIPTIONS; absent: unbounded. */
+  subscriptions?: { active: number; max: number; onLimit?: (limit: string) => void };
   /** Tenant limits (active jobs per tenant); absent: none. */
   access?: { assertCanStart(state: LiveState, tenant: string): void };
   /** Who is calling (from the connection's or request's token), or why they may not; absent: the open principal. */
@@ -43,6 +45,26 @@ const t = initTRPC.context<TrpcContext>().create({
 });
 
 export const router = t.router;
+
+/**
+ * Takes one of the connection's subscription slots, or refuses with
+ * TOO_MANY_REQUESTS; call the returned function when the subscription ends.
+ */
+export function takeSubscriptionSlot(ctx: TrpcContext): () => void {
+  const slots = ctx.subscriptions;
+  if (slots === undefined) return () => undefined;
+  if (slots.active >= slots.max) {
+    slots.onLimit?.("subscriptions");
+    throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `this connection already has ${slots.max} subscriptions (WS_MAX_SUBSCRIPTIONS); end one first` });
+  }
+  slots.active++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    slots.active--;
+  };
+}
 
 /** A procedure for callers whose token allows `needed`; it sees `ctx.principal` and its tenant `ctx.scope`. */
 function authorized(needed: Role) {

@@ -14,6 +14,7 @@ import { WebSocketServer } from "ws";
 import { CloseCode } from "../ws/close-codes.js";
 import { bearerToken, Role } from "@trawl/proto";
 import type { GatewayAccess } from "../auth/gateway-access.js";
+import { MessageRate } from "../limits/message-rate.js";
 import type { TrpcContext } from "./init.js";
 import { appRouter } from "./router.js";
 
@@ -28,9 +29,28 @@ export interface TrpcEdge {
   close(): void;
   /** Open tRPC WebSockets (the connections gauge of /metrics). */
   readonly connectionCount: number;
+  /**
+   * Holds every tRPC WebSocket's TCP writes until the end of the tick: called
+   * before an event is handed to the subscriptions, so the messages their
+   * generators send for one tick's events leave each client in one write.
+   */
+  corkTick(): void;
 }
 
-export function createTrpcEdge(context: TrpcContext, options: { maxPayloadBytes: number; heartbeatMs: number; logger: Logger; access?: GatewayAccess }): TrpcEdge {
+export interface TrpcEdgeOptions {
+  maxPayloadBytes: number;
+  heartbeatMs: number;
+  logger: Logger;
+  access?: GatewayAccess;
+  /** Subscriptions one connection may hold at once (WS_MAX_SUBSCRIPTIONS); more are TOO_MANY_REQUESTS. */
+  maxSubscriptions?: number;
+  /** Messages a WebSocket client may send per second (WS_MAX_MESSAGES_PER_SECOND); more closes it 1008. */
+  maxMessagesPerSecond?: number;
+  /** Told when a limit is hit ("message_rate", "subscriptions"). */
+  onLimit?: (limit: string) => void;
+}
+
+export function createTrpcEdge(context: TrpcContext, options: TrpcEdgeOptions): TrpcEdge {
   const { logger, access } = options;
   /**
    * The caller's token: `connectionParams.token` (the WebSocket link's, or the
@@ -39,10 +59,12 @@ export function createTrpcEdge(context: TrpcContext, options: { maxPayloadBytes:
   const contextFor =
     (edge: "trpc" | undefined) =>
     ({ req, info }: { req: IncomingMessage; info: { connectionParams: Record<string, string | undefined> | null } }): TrpcContext => {
-      if (access === undefined) return context;
+      // One slot counter per connection (WebSocket) or request (HTTP / SSE).
+      const subscriptions = { active: 0, max: options.maxSubscriptions ?? Number.POSITIVE_INFINITY, ...(options.onLimit === undefined ? {} : { onLimit: options.onLimit }) };
+      if (access === undefined) return { ...context, subscriptions };
       const fromParams = info.connectionParams?.token;
       const token = typeof fromParams === "string" && fromParams !== "" ? fromParams : bearerToken(req.headers.authorization);
-      return { ...context, access, principal: access.check(token, Role.READ, edge) };
+      return { ...context, subscriptions, access, principal: access.check(token, Role.READ, edge) };
     };
   // Refusals over HTTP are counted by the REST app from the 401/403 it sends; over the WebSocket, here.
   const createContext = contextFor("trpc");
@@ -50,7 +72,22 @@ export function createTrpcEdge(context: TrpcContext, options: { maxPayloadBytes:
     if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ path, err: error.message }, "trpc call failed");
   };
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false });
-  wss.on("connection", (ws) => ws.on("error", (error) => logger.debug({ err: error.message }, "trpc socket error")));
+  const corked: Duplex[] = [];
+  const uncork = (): void => {
+    for (const tcp of corked.splice(0)) tcp.uncork();
+  };
+  wss.on("connection", (ws) => {
+    ws.on("error", (error) => logger.debug({ err: error.message }, "trpc socket error"));
+    const limit = options.maxMessagesPerSecond;
+    if (limit === undefined) return;
+    let rate: MessageRate | undefined;
+    ws.on("message", () => {
+      rate ??= new MessageRate(limit);
+      if (rate.take() || ws.readyState !== ws.OPEN) return;
+      options.onLimit?.("message_rate");
+      ws.close(CloseCode.POLICY_VIOLATION, "message rate limit exceeded (WS_MAX_MESSAGES_PER_SECOND)");
+    });
+  });
   applyWSSHandler({ wss, router: appRouter, createContext, onError, keepAlive: { enabled: true, pingMs: options.heartbeatMs, pongWaitMs: options.heartbeatMs } });
 
   return {
@@ -64,6 +101,16 @@ export function createTrpcEdge(context: TrpcContext, options: { maxPayloadBytes:
     },
     get connectionCount() {
       return wss.clients.size;
+    },
+    corkTick() {
+      if (corked.length > 0 || wss.clients.size === 0) return;
+      for (const ws of wss.clients) {
+        const tcp = (ws as unknown as { _socket?: Duplex })._socket;
+        if (tcp === undefined || tcp.writableCorked > 0) continue;
+        tcp.cork();
+        corked.push(tcp);
+      }
+      if (corked.length > 0) setImmediate(uncork);
     },
   };
 }

@@ -12,7 +12,7 @@ import type { LiveState } from "../state/live-state.js";
 import { eventJson } from "./event-bus.js";
 import { currentCursor } from "./events.js";
 import { inScope, type TenantScope } from "../auth/scope.js";
-import { readProcedure } from "./init.js";
+import { readProcedure, takeSubscriptionSlot } from "./init.js";
 
 function statsOf(state: LiveState, scope: TenantScope) {
   let active = 0;
@@ -80,7 +80,12 @@ export const statsRouter = {
       }),
     )
     .subscription(async function* ({ ctx, input, signal }) {
-      do yield statsOf(ctx.state, ctx.scope);
-      while (await sleep(input.intervalSeconds * 1000, signal));
+      const release = takeSubscriptionSlot(ctx);
+      try {
+        do yield statsOf(ctx.state, ctx.scope);
+        while (await sleep(input.intervalSeconds * 1000, signal));
+      } finally {
+        release();
+      }
     }),
 } satisfies TRPCRouterRecord;

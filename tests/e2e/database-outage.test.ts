@@ -106,7 +106,7 @@ describe("database outage under the scraper (PostgreSQL)", () => {
     expect(scraper.isRunning()).toBe(true);
 
     proxy.restore();
-    await waitFor("readiness after the database is back", async () => (await readyz(scraper)).status === 200, { timeoutMs: 20_000 });
+    await waitFor("readiness after the database is back", async () => (await readyz(scraper)).status === 200, { timeoutMs: 20_000, detail: () => scraper.logTail(20) });
     const end = await client.waitForFrame("the job's end", (frame) => (frame.type === "job_complete" || frame.type === "job_error") && (frame.data as { job_id: string }).job_id === jobId, { timeoutMs: 60_000 });
     expect(end.type).toBe("job_complete");
     expect(end.data).toMatchObject({ total_items: truth.pagesDone, success_count: truth.successCount, error_count: truth.errorCount });

@@ -240,12 +240,17 @@ export function createScraperServer(config: ScraperConfig, logger: Logger = pino
     const metricsUrl = (await observability?.listen())?.url;
     try {
       // A database that is unreachable at start-up is waited for (readyz 503 meanwhile), not a crash and a restart loop.
+      // After an attempt cut short by the connection, the next one may meet what the server finished of it
+      // (a migration's table created after the client was gone): a few such failures are retried too.
+      let afterOutage = 0;
       for (let delay = RETRY_INITIAL_MS; ; delay = Math.min(RETRY_MAX_MS, delay * 2)) {
         try {
           await openStorage();
           break;
         } catch (err) {
-          if (!isStoreUnavailable(err) || closing !== undefined) throw err;
+          const unavailable = isStoreUnavailable(err);
+          if (closing !== undefined || (!unavailable && (afterOutage === 0 || afterOutage > 5))) throw err;
+          afterOutage = unavailable ? 1 : afterOutage + 1;
           logger.error({ err, retryInMs: delay }, "the database is unreachable at start-up; retrying");
           await new Promise((resolve) => setTimeout(resolve, delay));
         }

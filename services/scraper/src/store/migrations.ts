@@ -102,11 +102,15 @@ function migrations(backend: Backend): Record<string, Migration> {
 
 /** Brings the schema up to date; a second run (or a second scraper) finds nothing to do. */
 export async function migrate(db: Kysely<unknown>, backend: Backend): Promise<void> {
+  // Kysely looks for its bookkeeping tables by name in every schema unless told which one: with another
+  // scraper's schema in the same database it would find theirs and never create ours. Name the current one.
+  const schema = backend === "postgres" ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
   const migrator = new Migrator({
     db,
     provider: { getMigrations: () => Promise.resolve(migrations(backend)) },
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {

@@ -303,7 +303,10 @@ export class PersistentEventLog implements EventLog {
         }
         try {
           this.publish(staged.events);
-          await this.retain();
+          // Trimming can wait for the next batch when the database has just gone away.
+          await this.retain().catch((err: unknown) => {
+            if (!isStoreUnavailable(err)) throw err;
+          });
           this.batchesDone++;
           this.resolveWaiters();
         } catch (err) {

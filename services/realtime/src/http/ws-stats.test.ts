@@ -21,6 +21,17 @@ describe("wsStatsJson", () => {
     state.finished.add("c");
     expect(wsStatsJson({ state, connections: () => ({ active: 5 }) })).toEqual({ total_connections: 5, active_jobs: 2, redis_connected: false });
   });
+
+  it("counts a tenant's own active jobs only", () => {
+    const state = createLiveState();
+    for (const [id, tenant] of [["a1", "acme"], ["a2", "acme"], ["b1", "beta"]] as const) {
+      state.jobs.set(id, { tenant } as never);
+      state.active.add(id);
+    }
+    expect(wsStatsJson({ state, connections: () => ({ active: 3 }) }, "beta").active_jobs).toBe(1);
+    expect(wsStatsJson({ state, connections: () => ({ active: 3 }) }, "acme").active_jobs).toBe(2);
+    expect(wsStatsJson({ state, connections: () => ({ active: 3 }) }).active_jobs).toBe(3);
+  });
 });
 
 describe("GET /ws/stats", () => {

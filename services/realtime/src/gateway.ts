@@ -188,18 +188,18 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
   socketio.attach(server);
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const ip = request.socket.remoteAddress ?? "unknown";
+    const route = routeUpgrade(request.url);
     const refused = limiter.admit(ip);
     if (refused !== undefined) {
-      const route = routeUpgrade(request.url);
       metrics.limitHit(route.kind === "trpc" ? Edge.TRPC : route.kind === "socketio" ? Edge.SOCKETIO : Edge.WEBSOCKET, refused);
       return refuseUpgrade(socket, refused, refused === "connections" ? config.wsMaxConnections : config.wsMaxConnectionsPerIp);
     }
     // A raw WebSocket endpoint accepts synchronously (hub.accept runs inside
     // the `ws` upgrade callback), so a connection added to the hub during
     // this call is this socket's: it counts for its dialect until it closes.
-    const dialect = rawWsDialect(routeUpgrade(request.url));
+    const dialect = rawWsDialect(route);
     const before = hub.connectionCount;
-    endpoints.handleUpgrade(request, socket, head);
+    endpoints.handleUpgrade(request, socket, head, route);
     const counted = dialect !== undefined && hub.connectionCount > before;
     if (counted) metrics.connectionOpened(Edge.WEBSOCKET, dialect);
     socket.once("close", () => {

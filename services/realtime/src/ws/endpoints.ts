@@ -77,7 +77,7 @@ export const JOB_FORMAT_ERROR = "format must be flat, or absent for the seed 000
 
 export interface WsEndpoints {
   /** The HTTP server's 'upgrade' listener. */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, route?: WsRoute): void;
   /** Refuses further upgrades (503) — used while shutting down. */
   stopAccepting(): void;
 }
@@ -130,8 +130,8 @@ export function createWsEndpoints(options: WsEndpointOptions): WsEndpoints {
    * client's token is missing, unknown or its role too low for the endpoint,
    * closes it 1008 with the reason.
    */
-  const accept = (request: IncomingMessage, socket: Duplex, head: Buffer, onOpen: (connection: Connection) => void): void => {
-    const counters = options.counters?.(routeUpgrade(request.url));
+  const accept = (request: IncomingMessage, route: WsRoute, socket: Duplex, head: Buffer, onOpen: (connection: Connection) => void): void => {
+    const counters = options.counters?.(route);
     const checked: Principal | Refusal = options.access === undefined ? OPEN_PRINCIPAL : options.access.check(upgradeCredentials(request).token, Role.READ, "websocket");
     wss.handleUpgrade(request, socket, head, (ws) => {
       if (isRefusal(checked)) {
@@ -162,8 +162,8 @@ export function createWsEndpoints(options: WsEndpointOptions): WsEndpoints {
   };
 
   /** Resolves the job, then hands the connection to `opener` (unless the client left meanwhile). */
-  const acceptJob = (request: IncomingMessage, socket: Duplex, head: Buffer, jobId: string, opener: JobOpener): void =>
-    accept(request, socket, head, (connection) => {
+  const acceptJob = (request: IncomingMessage, route: WsRoute, socket: Duplex, head: Buffer, jobId: string, opener: JobOpener): void =>
+    accept(request, route, socket, head, (connection) => {
       resolveJob(jobId)
         .then((job) => {
           // A job of another tenant is answered exactly like one that does not exist.
@@ -207,32 +207,32 @@ export function createWsEndpoints(options: WsEndpointOptions): WsEndpoints {
   };
 
   return {
-    handleUpgrade(request, socket, head) {
+    handleUpgrade(request, socket, head, routed) {
       socket.on("error", (error) => logger.debug({ err: error.message }, "upgrade socket error"));
       if (!accepting) return refuse(socket, 503, "Service Unavailable", "shutting_down");
       if (options.access !== undefined && !options.access.origins.allows(request.headers.origin, request.headers.host)) return refuse(socket, 403, "Forbidden", "forbidden", "origin not allowed (ALLOWED_ORIGINS)");
-      const route = routeUpgrade(request.url);
+      const route = routed ?? routeUpgrade(request.url);
       switch (route.kind) {
         case "scraping":
-          return accept(request, socket, head, openScraping);
+          return accept(request, route, socket, head, openScraping);
         case "job": {
-          if (route.format === null || route.format === "") return acceptJob(request, socket, head, route.jobId, openJob);
-          if (route.format === "flat" && options.flatJob !== undefined) return acceptJob(request, socket, head, route.jobId, options.flatJob);
-          return accept(request, socket, head, (connection) => {
+          if (route.format === null || route.format === "") return acceptJob(request, route, socket, head, route.jobId, openJob);
+          if (route.format === "flat" && options.flatJob !== undefined) return acceptJob(request, route, socket, head, route.jobId, options.flatJob);
+          return accept(request, route, socket, head, (connection) => {
             connection.send(Buffer.from(JSON.stringify({ type: "error", message: JOB_FORMAT_ERROR })), Delivery.ALWAYS, "");
             connection.close(CloseCode.POLICY_VIOLATION, "unknown format");
           });
         }
         case "file-job":
-          return options.fileJob === undefined ? refuse(socket, 404, "Not Found", "not_found") : acceptJob(request, socket, head, route.jobId, options.fileJob);
+          return options.fileJob === undefined ? refuse(socket, 404, "Not Found", "not_found") : acceptJob(request, route, socket, head, route.jobId, options.fileJob);
         case "scan": {
           const openScan = options.scan;
-          return openScan === undefined ? refuse(socket, 404, "Not Found", "not_found") : accept(request, socket, head, (connection) => openScan(connection, route.scanId));
+          return openScan === undefined ? refuse(socket, 404, "Not Found", "not_found") : accept(request, route, socket, head, (connection) => openScan(connection, route.scanId));
         }
         case "socketio":
           return options.socketio === undefined ? refuse(socket, 404, "Not Found", "not_found") : options.socketio(request, socket, head);
         case "stats":
-          return accept(request, socket, head, (connection) => openStats(connection, route.interval));
+          return accept(request, route, socket, head, (connection) => openStats(connection, route.interval));
         case "trpc":
           return options.trpc === undefined ? refuse(socket, 404, "Not Found", "not_found") : options.trpc(request, socket, head);
         default:

@@ -11,7 +11,7 @@ import { isStoreUnavailable, RETRY_INITIAL_MS, RETRY_MAX_MS } from "./store/pers
 import { PauseGate } from "./crawl/crawler.js";
 import * as grpc from "@grpc/grpc-js";
 import { addService, authServerInterceptor, ScraperService, TokenRegistry, type JobEvent } from "@trawl/proto";
-import { neededRole, withTenants } from "./grpc/tenant-guard.js";
+import { neededRole, tenantWatchFilter, withTenants } from "./grpc/tenant-guard.js";
 import { pino, type Logger } from "pino";
 import type { ScraperConfig } from "./config.js";
 import type { EventBatch, EventLog, JobEventKind } from "./events/event-log.js";
@@ -168,6 +168,7 @@ export function createScraperServer(config: ScraperConfig, logger: Logger = pino
       },
       flush: () => log.target?.flush() ?? Promise.resolve(),
       scan: config.scan,
+      watchFilter: tenantWatchFilter(registry, jobs),
     }), registry, jobs),
   );
   const standard = addStandardServices(server);

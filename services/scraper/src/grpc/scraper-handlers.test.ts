@@ -17,6 +17,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../config.js";
 import { createScraperServer, type ScraperServer } from "../server.js";
+import { healthCheck, SERVING } from "../test-support/health-check.js";
 import { htmlPages, linkPage, startSite, type Site } from "../test-support/http-site.js";
 import { encodePageToken } from "./page-token.js";
 
@@ -197,31 +198,10 @@ describe("ScraperService over a real grpc-js server", () => {
   });
 
   it("reports SERVING on the standard health service, overall and for ScraperService", async () => {
-    const raw = new grpc.Client(address, grpc.credentials.createInsecure());
-    const check = (service: string) =>
-      new Promise<number>((resolve, reject) =>
-        raw.makeUnaryRequest(
-          "/grpc.health.v1.Health/Check",
-          (name: string) => Buffer.from(new BinaryWriter().tag(1, WireType.LengthDelimited).string(name).finish()),
-          (bytes: Buffer) => {
-            const reader = new BinaryReader(bytes);
-            let status = 0;
-            while (reader.pos < reader.len) {
-              const [field, wire] = reader.tag();
-              if (field === 1) status = reader.int32();
-              else reader.skip(wire);
-            }
-            return status;
-          },
-          service,
-          (err, status) => (err ? reject(err) : resolve(status ?? -1)),
-        ),
-      );
-    const SERVING = 1;
+    const check = (service: string) => healthCheck(address, service);
     expect(await check("")).toBe(SERVING);
     expect(await check("trawl.v1.ScraperService")).toBe(SERVING);
     await expectStatus(check("no.such.Service"), grpc.status.NOT_FOUND);
-    raw.close();
   });
 
   it("lists trawl.v1.ScraperService through server reflection", async () => {

@@ -55,6 +55,8 @@ const KNOWN_STATUSES = new Set<number>([
 ]);
 
 export interface HandlerDeps {
+  /** Which jobs a WatchEvents caller may see (a tenant's own only); undefined: every job. */
+  watchFilter?: (metadata: grpc.Metadata) => ((jobId: string) => boolean) | undefined;
   jobs: JobService;
   log: EventLog;
   crawl: CrawlConfig;
@@ -292,8 +294,7 @@ export function createScraperHandlers(deps: HandlerDeps): ServiceHandlers<typeof
 
     watchEvents: (call) => {
       const { jobId, afterOffset } = call.request;
-      // Set by the tenant guard for a caller that sees one tenant's jobs only.
-      const acceptJob = (call as unknown as { tenantFilter?: (jobId: string) => boolean }).tenantFilter;
+      const acceptJob = deps.watchFilter?.(call.metadata);
       const watcher = new EventWatcher(call, {
         log,
         snapshot: () => jobs.snapshot(),

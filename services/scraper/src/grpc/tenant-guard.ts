@@ -3,7 +3,8 @@
  * refused unauthenticated callers and roles too low for the method; this
  * wraps the handlers so a caller that is not an admin works on its own
  * tenant only: its new jobs are its tenant's, ListJobs lists its tenant's,
- * WatchEvents streams its tenant's jobs, and a job of another tenant is
+ * WatchEvents streams its tenant's jobs (`tenantWatchFilter`, which the
+ * handlers apply), and a job of another tenant is
  * NOT_FOUND like a job that does not exist. An admin caller (the gateway,
  * which scopes its own clients) may name any tenant.
  */
@@ -57,11 +58,19 @@ export function withTenants(inner: Handlers, registry: TokenRegistry, jobs: JobS
         () => call.emit("error", fail(grpc.status.INTERNAL, "reading the job failed")),
       );
     },
-    watchEvents: (call) => {
-      const principal = principalOf(call.metadata);
-      if (principal.role !== Role.ADMIN) (call as unknown as { tenantFilter?: (jobId: string) => boolean }).tenantFilter = (jobId) => jobs.get(jobId)?.tenant === principal.tenant;
-      return inner.watchEvents(call);
-    },
+  };
+}
+
+/**
+ * For the handlers' WatchEvents: a caller that is not an admin streams its
+ * own tenant's jobs only (undefined: every job).
+ */
+export function tenantWatchFilter(registry: TokenRegistry, jobs: JobService): (metadata: grpc.Metadata) => ((jobId: string) => boolean) | undefined {
+  return (metadata) => {
+    const principal = callPrincipal(registry, metadata);
+    if (principal?.role === Role.ADMIN) return undefined;
+    const tenant = principal?.tenant ?? DEFAULT_TENANT;
+    return (jobId) => jobs.get(jobId)?.tenant === tenant;
   };
 }
 

@@ -4,20 +4,17 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import * as grpc from "@grpc/grpc-js";
 import { createClient, JobProgressSchema, JobStatus, ScraperService, type WatchEventsResponse } from "@trawl/proto";
 import SQLite from "better-sqlite3";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConfigError, loadConfig } from "../config.js";
+import { healthCheck, NOT_SERVING, SERVING } from "../test-support/health-check.js";
 import { createScraperServer, type ScraperServer } from "../server.js";
 import { SQLITE_FILE } from "../store/open-store.js";
 import { closedPort, htmlPages, linkPage, startSite } from "../test-support/http-site.js";
 import { GrpcState, readiness, StoreState } from "./readiness.js";
 import { ScraperMetrics } from "./scraper-metrics.js";
 
-const SERVING = 1;
-const NOT_SERVING = 2;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -43,29 +40,6 @@ async function started(env: Record<string, string> = {}): Promise<{ server: Scra
   cleanups.push(() => server.close());
   if (metricsUrl === undefined) throw new Error("no metrics listener");
   return { server, address, metricsUrl, dataDir: cfg.store.dataDir };
-}
-
-/** grpc.health.v1.Health/Check over a raw grpc-js client: the serving status number. */
-function healthCheck(address: string, service = ""): Promise<number> {
-  const raw = new grpc.Client(address, grpc.credentials.createInsecure());
-  return new Promise<number>((resolve, reject) =>
-    raw.makeUnaryRequest(
-      "/grpc.health.v1.Health/Check",
-      (name: string) => Buffer.from(new BinaryWriter().tag(1, WireType.LengthDelimited).string(name).finish()),
-      (bytes: Buffer) => {
-        const reader = new BinaryReader(bytes);
-        let status = 0;
-        while (reader.pos < reader.len) {
-          const [field, wire] = reader.tag();
-          if (field === 1) status = reader.int32();
-          else reader.skip(wire);
-        }
-        return status;
-      },
-      service,
-      (err, status) => (err ? reject(err) : resolve(status ?? -1)),
-    ),
-  ).finally(() => raw.close());
 }
 
 interface Sample {

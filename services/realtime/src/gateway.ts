@@ -18,7 +18,7 @@ import { PONG_JSON } from "./dialects/seed000.js";
 import { GatewayAccess } from "./auth/gateway-access.js";
 import { ConnectionLimiter, refuseUpgrade } from "./limits/connection-limiter.js";
 import { createHttpApp } from "./http/app.js";
-import { Edge, GatewayMetrics, type GatewayMetricsOptions, SOCKETIO_DIALECT } from "./metrics/gateway-metrics.js";
+import { Edge, GatewayMetrics, type GatewayMetricsOptions, SOCKETIO_DIALECT, TRPC_DIALECT } from "./metrics/gateway-metrics.js";
 import { readiness, ServerState } from "./metrics/readiness.js";
 import { rawWsDialect } from "./metrics/ws-dialect.js";
 import { ScraperPool, type ScraperHealth } from "./scrapers/scraper-pool.js";
@@ -59,6 +59,8 @@ export interface Gateway {
   readonly hub: Hub;
   /** The scrapers and their links. */
   readonly pool: ScraperPool;
+  /** The tRPC `events.watch` subscribers (direct and queued). */
+  readonly bus: EventBus;
   /** Each scraper's link status, as `/health` reports it. */
   health(): ScraperHealth[];
   /** This gateway's Prometheus registry and the API that feeds it (served at `/metrics`). */
@@ -90,7 +92,12 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
 
   /** Every dialect of the raw WebSocket endpoints; each encodes an event once for all its subscribers. */
   const dialects: readonly EventDialect[] = [SEED000_DIALECT, SEED002_DIALECT, SEED003_JOB_DIALECT, SEED003_SCAN_DIALECT];
-  const bus = new EventBus();
+  const bus = new EventBus({
+    scrapers: state.scrapers,
+    batchWindowMs: config.wsBatchWindowMs,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
+    counters: metrics.dialect(Edge.TRPC, TRPC_DIALECT),
+  });
   // Assigned below, once the pool exists; events only arrive after listen().
   let socketio: SocketIoEdge | undefined;
   const onMessage = (address: string, message: WatchEventsResponse): void => {
@@ -103,7 +110,6 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
         if (hub.hasSubscribers(job.id, dialect.channel, job.tenant)) publishDialectFrames(hub, dialect.channel, dialect.encodeEvent(event, job), job.tenant);
       }
       socketio?.onApplied(event, job);
-      trpc.corkTick();
       bus.publish(address, event);
     } else if (message.message.case === "snapshot") {
       const outcome = applySnapshot(state, address, message.message.value);
@@ -143,6 +149,7 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
     maxPayloadBytes: config.wsMaxPayloadBytes,
     backlog: { maxQueuedPackets: 64, slowClientTimeoutMs: config.wsSlowClientTimeoutMs },
     counters: metrics.dialect(Edge.SOCKETIO, SOCKETIO_DIALECT),
+    batchWindowMs: config.wsBatchWindowMs, maxBufferedBytes: config.wsMaxBufferedBytes,
     maxSubscriptions: config.wsMaxSubscriptions,
     maxMessagesPerSecond: config.wsMaxMessagesPerSecond,
     onLimit: (limit) => metrics.limitHit(Edge.SOCKETIO, limit),
@@ -219,6 +226,7 @@ export function createGateway(config: GatewayConfig, logger: Logger = pino({ lev
     state,
     hub,
     pool,
+    bus,
     health: () => pool.health(),
     metrics,
 

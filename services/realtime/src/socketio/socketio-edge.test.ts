@@ -7,22 +7,16 @@
  * The end-to-end suite (tests/e2e/seed004.test.ts) drives it with
  * socket.io-client and the seed's own examples.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { JobStatus, Platform, type JobEvent } from "@trawl/proto";
-import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { ScraperPool } from "../scrapers/scraper-pool.js";
-import { createLiveState, type LiveState } from "../state/live-state.js";
-import { applyEvent } from "../state/reducer.js";
+import type { LiveState } from "../state/live-state.js";
 import { counters, JobScript, offsetCounter } from "../test-support/events.js";
 import { ScriptedScraper } from "../test-support/scripted-scraper.js";
-import { Hub } from "../ws/hub.js";
-import { routeUpgrade } from "../ws/routes.js";
-import { createSocketIoEdge, type SocketIoEdge, type SocketIoEdgeOptions } from "./socketio-edge.js";
+import { startSocketIoEdgeServer } from "../test-support/socketio-edge-server.js";
+import type { SocketIoEdge, SocketIoEdgeOptions } from "./socketio-edge.js";
 
-const logger = pino({ level: "silent" });
 const RS = "\u001e";
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -39,35 +33,14 @@ interface Booted {
 }
 
 async function boot(overrides: Partial<SocketIoEdgeOptions> = {}, scraperAddresses: string[] = []): Promise<Booted> {
-  const state = createLiveState({ scrapers: scraperAddresses });
-  const hub = new Hub({ policy: { maxBufferedBytes: 1_048_576, slowClientTimeoutMs: 10_000 }, heartbeatMs: 30_000, pongFrame: Buffer.from("{}"), logger });
-  const pool = new ScraperPool({ addresses: scraperAddresses, state, onMessage: () => undefined, logger });
-  const edge = createSocketIoEdge({ state, hub, pool, now: () => Date.now(), logger }, overrides);
-  const server: Server = createServer((_request, response) => {
-    response.writeHead(404, { "content-type": "text/plain" });
-    response.end("the server's own listener");
-  });
-  edge.attach(server);
-  server.on("upgrade", (request, socket, head) => {
-    if (routeUpgrade(request.url).kind === "socketio") edge.handleUpgrade(request, socket, head);
-    else socket.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  cleanups.push(async () => {
-    await edge.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    state,
-    edge,
-    base: `http://127.0.0.1:${port}`,
-    apply(event) {
-      const job = applyEvent(state, "127.0.0.1:1", event);
-      if (job !== undefined) edge.onApplied(event, job);
+  return startSocketIoEdgeServer(cleanups, {
+    overrides,
+    scraperAddresses,
+    requestListener: (_request: IncomingMessage, response: ServerResponse) => {
+      response.writeHead(404, { "content-type": "text/plain" });
+      response.end("the server's own listener");
     },
-  };
+  });
 }
 
 interface Message {

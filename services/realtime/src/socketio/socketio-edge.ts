@@ -3,8 +3,14 @@
  * (WebSocket and long-polling transports, upgrades from one to the other).
  *
  * Clients join rooms with `subscribe:job` / `subscribe:batch`; each applied
- * scraper event is encoded once (seed004-messages.ts) and broadcast once to
- * the job's room, so socket.io serializes it once for every subscriber.
+ * scraper event is encoded once (seed004-messages.ts) and broadcast to the
+ * job's room. Broadcasts are held for a batch window (broadcast-window.ts,
+ * WS_BATCH_WINDOW_MS as for the raw WebSocket hub) and then framed once per
+ * room and written whole to every healthy WebSocket member's TCP socket
+ * (direct-write.ts): one write per client per window. Other members
+ * (long-polling, packets still queued in engine.io, over their bound) get the
+ * same packets through socket.io as before. Per-socket emits, acks, joins
+ * and leaves flush the window first, so no packet overtakes another.
  * Progress messages are droppable for a client that has fallen behind
  * (backlog.ts: the latest is delivered when it catches up); terminal messages
  * always go, and after them the room is emptied, so nothing follows a
@@ -33,6 +39,8 @@ import type { JobRecord } from "../state/live-state.js";
 import { recordFromJob } from "../state/reducer.js";
 import { timestampMs } from "../state/time.js";
 import { SocketBacklog, type BacklogPolicy, type OwedMessage } from "./backlog.js";
+import { BroadcastWindow, type RoomBatch } from "./broadcast-window.js";
+import { directTarget, eventFrames, GONE, VIA_ENGINE } from "./direct-write.js";
 import { JobFactsBook, type JobFacts } from "./job-facts.js";
 import {
   changesBatch,
@@ -83,6 +91,12 @@ export interface SocketIoEdgeOptions {
   maxMessagesPerSecond?: number;
   /** Told when a limit is hit ("message_rate", "subscriptions"). */
   onLimit?: (limit: string) => void;
+  /** The least time between two flushes of room broadcasts (WS_BATCH_WINDOW_MS, as for the hub); 0 flushes at the end of every tick. */
+  batchWindowMs: number;
+  /** Bytes a client's TCP socket may hold unsent and still be written to directly (WS_MAX_BUFFERED_BYTES, as for the hub). */
+  maxBufferedBytes: number;
+  /** engine.io's heartbeat (its pingInterval and pingTimeout); engine.io's defaults when unset. */
+  heartbeat?: { intervalMs: number; timeoutMs: number };
 }
 
 export const SOCKETIO_PATH = "/socket.io";
@@ -94,6 +108,8 @@ export const DEFAULT_SOCKETIO_OPTIONS: SocketIoEdgeOptions = {
   maxSubscriptions: 256,
   maxPendingLookups: 16,
   lookupDeadlineMs: 3_000,
+  batchWindowMs: 0,
+  maxBufferedBytes: 1_048_576,
 };
 
 /**
@@ -135,8 +151,6 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
   const logger = deps.logger.child({ edge: "socket.io" });
   const facts = new JobFactsBook(state.maxFinishedJobs);
   const clients = new Map<string, Client>();
-  /** Clients currently over their backlog bound (usually none). */
-  const behind = new Set<Client>();
   /**
    * Clients that subscribed from a scraper's Job before the gateway's stream
    * delivered that job's events: job id → socket id → the seq their picture
@@ -150,6 +164,7 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
     serveClient: false,
     transports: ["polling", "websocket"],
     maxHttpBufferSize: options.maxPayloadBytes,
+    ...(options.heartbeat === undefined ? {} : { pingInterval: options.heartbeat.intervalMs, pingTimeout: options.heartbeat.timeoutMs }),
     cors: { origin: (origin, callback) => callback(null, origin !== undefined && (CORS_ORIGIN.test(origin) || deps.access?.origins.listed(origin) === true)), methods: ["GET", "POST"] },
     // Browser pages of origins not allowed (ALLOWED_ORIGINS) are refused at the handshake, WebSocket or polling.
     allowRequest: (request, callback) => callback(null, deps.access === undefined || deps.access.origins.allows(request.headers.origin, request.headers.host)),
@@ -176,61 +191,126 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
 
   const hasMembers = (room: string): boolean => (rooms.get(room)?.size ?? 0) > 0;
 
-  /**
-   * Holds the TCP writes of a room's WebSocket members until the end of the
-   * tick. socket.io frames a room broadcast once (engine.io's pre-encoded
-   * WebSocket frame), but each client still writes every packet on its own;
-   * corked, the packets of one tick leave each client in one write. Reaches
-   * through engine.io's transport to ws's socket; a client on another
-   * transport (long-polling) or without those fields is simply not corked.
-   */
-  const corked: Duplex[] = [];
-  const corkedRooms = new Set<string>();
-  const uncorkAll = (): void => {
-    corkedRooms.clear();
-    for (const tcp of corked.splice(0)) tcp.uncork();
-  };
-  const corkMembers = (room: string, members: ReadonlySet<string>): void => {
-    if (corkedRooms.has(room)) return;
-    corkedRooms.add(room);
-    const sockets = io.of("/").sockets;
-    for (const id of members) {
-      const transport = sockets.get(id)?.conn.transport as unknown as { name?: string; socket?: { _socket?: Duplex } } | undefined;
-      const tcp = transport?.name === "websocket" ? transport.socket?._socket : undefined;
-      if (tcp === undefined || tcp.writableCorked > 0) continue;
-      tcp.cork();
-      corked.push(tcp);
-    }
-    if (corkedRooms.size === 1) setImmediate(uncorkAll);
-  };
+  /** Rooms whose terminal message waits in the window; nothing more is sent to them, and they are emptied once it is sent. */
+  const closingRooms = new Set<string>();
 
   /**
-   * Sends one message to a room: one broadcast, so socket.io encodes it once.
-   * A droppable message skips clients that are behind (it is owed to them
-   * instead); `skip` names clients whose picture already includes it.
+   * Sends a window's batches. A client in several rooms gets each room's
+   * frames into its corked TCP socket, so the whole window still leaves it in
+   * one (vectored) write.
    */
-  const broadcast = (room: string, event: string, payload: unknown, droppable: boolean, skip: readonly string[]): void => {
-    const members = rooms.get(room);
-    if (members === undefined || members.size === 0) return;
-    const except = [...skip];
-    for (const client of behind) {
-      if (!members.has(client.socket.id) || skip.includes(client.socket.id)) continue;
-      if (droppable) {
-        client.backlog.owe(room, { event, payload });
-        except.push(client.socket.id);
-        options.counters?.conflated();
-      } else {
-        client.backlog.forget(room);
+  const deliver = (batches: readonly RoomBatch[]): void => {
+    if (batches.length === 1) {
+      deliverRoom(batches[0] as RoomBatch, undefined);
+    } else {
+      const corked = new Set<Duplex>();
+      try {
+        for (const batch of batches) deliverRoom(batch, corked);
+      } finally {
+        for (const tcp of corked) tcp.uncork();
       }
     }
-    corkMembers(room, members);
-    (except.length === 0 ? io.to(room) : io.to(room).except(except)).emit(event, payload);
-    options.counters?.sent(members.size - except.filter((id) => members.has(id)).length);
+    // A room whose terminal message was just sent is emptied: nothing follows a terminal message.
+    for (const { room } of batches) {
+      if (closingRooms.delete(room)) io.in(room).socketsLeave(room);
+    }
   };
 
-  /** After a terminal message nothing more is sent for the job: its room is emptied. */
-  const closeRoom = (room: string): void => {
-    io.in(room).socketsLeave(room);
+  /**
+   * Sends a window's packets for one room to its members (minus `except`):
+   * the frames built once and written whole to each healthy WebSocket
+   * member, packet by packet through socket.io to the others. Only on that
+   * path can a client be behind, so only there are droppable packets owed
+   * instead of sent (backlog.ts) — decided per packet, as a client may fall
+   * behind part-way through the window.
+   */
+  const deliverRoom = ({ room, except, packets }: RoomBatch, corked: Set<Duplex> | undefined): void => {
+    const members = rooms.get(room);
+    if (members === undefined) return;
+    let frames: Buffer | undefined;
+    const viaEngine: Client[] = [];
+    let direct = 0;
+    for (const id of members) {
+      const client = except.has(id) ? undefined : clients.get(id);
+      if (client === undefined) continue;
+      const target = client.backlog.isBehind ? VIA_ENGINE : directTarget(client.socket, options.maxBufferedBytes);
+      if (target === GONE) continue;
+      if (target === VIA_ENGINE) {
+        viaEngine.push(client);
+        continue;
+      }
+      frames ??= eventFrames(packets);
+      if (corked !== undefined && !corked.has(target)) {
+        target.cork();
+        corked.add(target);
+      }
+      target.write(frames);
+      direct++;
+    }
+    if (direct > 0) options.counters?.sent(direct * packets.length);
+    if (viaEngine.length > 0) sendViaEngine(room, viaEngine, packets);
+  };
+
+  const sendViaEngine = (room: string, members: readonly Client[], packets: RoomBatch["packets"]): void => {
+    for (const { event, payload, droppable } of packets) {
+      const to: string[] = [];
+      for (const client of members) {
+        if (!client.socket.connected) continue;
+        if (!client.backlog.isBehind) to.push(client.socket.id);
+        else if (droppable) {
+          client.backlog.owe(room, { event, payload });
+          options.counters?.conflated();
+        } else {
+          client.backlog.forget(room);
+          to.push(client.socket.id);
+        }
+      }
+      // Each socket is in the room named by its id: one broadcast, so socket.io encodes the packet once for all of them.
+      if (to.length === 0) continue;
+      io.to(to).emit(event, payload);
+      options.counters?.sent(to.length);
+    }
+  };
+
+  const broadcasts = new BroadcastWindow(options.batchWindowMs, deliver);
+
+  /** Emits to one socket after the pending broadcasts, which it must not overtake. */
+  const emitTo = (socket: Socket, event: string, payload: unknown): void => {
+    broadcasts.flush();
+    socket.emit(event, payload);
+  };
+
+  /** Answers a request's ack (a packet on the socket, like an emit) after the pending broadcasts. */
+  const reply = (ack: Ack | undefined, payload: unknown): void => {
+    if (ack === undefined) return;
+    broadcasts.flush();
+    ack(payload);
+  };
+
+  /**
+   * Sends one message to a room with the window's other broadcasts. `skip`
+   * names clients whose picture already includes it; clients that are behind
+   * are dealt with when the window is sent.
+   */
+  const broadcast = (room: string, event: string, payload: unknown, droppable: boolean, skip: readonly string[]): void => {
+    if (closingRooms.has(room) || !hasMembers(room)) return;
+    broadcasts.add(room, skip, { event, payload, droppable });
+  };
+
+  /**
+   * Sends a room's terminal message; once it is sent the room is emptied, so
+   * nothing follows it. The room's pending packets leave now and the
+   * terminal message with the window, in writes of their own: a client that
+   * handles back-to-back messages concurrently (python-socketio runs each
+   * handler in a thread of its own) could otherwise print the last update
+   * after the completion.
+   */
+  const broadcastTerminal = (room: string, event: string, payload: unknown, skip: readonly string[]): void => {
+    if (closingRooms.has(room) || !hasMembers(room)) return;
+    const earlier = broadcasts.take(room);
+    if (earlier.length > 0) deliver(earlier);
+    broadcasts.add(room, skip, { event, payload, droppable: false });
+    closingRooms.add(room);
   };
 
   const catchUpSkips = (jobId: string, seq: bigint): string[] => {
@@ -267,8 +347,8 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
 
   const sendError = (client: Client, jobId: string | null, message: string, ack: Ack | undefined): void => {
     const payload: JobMessage = encodeRequestError(jobId, message, deps.now());
-    client.socket.emit("job:error", payload);
-    ack?.(payload);
+    emitTo(client.socket, "job:error", payload);
+    reply(ack, payload);
   };
 
   const subscribe = async (client: Client, event: "subscribe:job" | "subscribe:batch", id: string, ack: Ack | undefined): Promise<void> => {
@@ -300,7 +380,7 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
     if (!socket.connected) return;
     if (client.intents.get(room) !== intent) {
       // Unsubscribed (or subscribed again) while the lookup ran: the later request wins; only an ack hears of this one.
-      ack?.(encodeRequestError(id, `${event}: superseded by a later request for ${id}`, deps.now()));
+      reply(ack, encodeRequestError(id, `${event}: superseded by a later request for ${id}`, deps.now()));
       return;
     }
     client.intents.delete(room);
@@ -313,13 +393,15 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
     const current = live ?? job;
     const jobFacts: JobFacts = facts.get(id) ?? { tasks: undefined, tasksEnded: 0, robotsSkips: undefined };
     const subscribed: SubscribedMessage = asBatch ? { batch_id: id } : { job_id: id };
+    // What is pending for the room goes first, to the members it was published for; the picture reflects it.
+    broadcasts.flush();
     client.backlog.forget(room);
-    socket.emit("subscribed", subscribed);
+    emitTo(socket, "subscribed", subscribed);
     if (asBatch) {
-      socket.emit("batch:update", encodeBatchState(current, jobFacts));
+      emitTo(socket, "batch:update", encodeBatchState(current, jobFacts));
     } else {
       const picture = encodeJobState(current, jobFacts);
-      socket.emit(picture.event, picture.payload);
+      emitTo(socket, picture.event, picture.payload);
     }
     if (!isTerminal(current.status)) {
       void socket.join(room);
@@ -329,15 +411,17 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
         catchUp.set(id, waiting);
       }
     }
-    ack?.(subscribed);
+    reply(ack, subscribed);
   };
 
   const unsubscribe = (client: Client, event: "unsubscribe:job" | "unsubscribe:batch", id: string, ack: Ack | undefined): void => {
     const room = event === "unsubscribe:batch" ? batchRoom(id) : jobRoom(id);
     client.intents.delete(room);
+    // The room's pending packets still reach this client: it was a member when they were published.
+    broadcasts.flush();
     client.backlog.forget(room);
     void client.socket.leave(room);
-    ack?.(event === "unsubscribe:batch" ? { batch_id: id } : { job_id: id });
+    reply(ack, event === "unsubscribe:batch" ? { batch_id: id } : { job_id: id });
   };
 
   const handle = (client: Client, event: ClientEvent, args: unknown[]): void => {
@@ -370,10 +454,10 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
       nextIntent: 0,
       pendingLookups: 0,
       backlog: new SocketBacklog(socket.conn, options.backlog, {
-        onBehind: () => behind.add(client),
+        // Nothing to do yet: each window asks the backlog whether the client is behind when it is sent.
+        onBehind: () => undefined,
         onCaughtUp: (owed: OwedMessage[]) => {
-          behind.delete(client);
-          for (const message of owed) socket.emit(message.event, message.payload);
+          for (const message of owed) emitTo(socket, message.event, message.payload);
         },
         onTooSlow: () => {
           logger.info({ sessionId: socket.id, queuedPackets: client.backlog.queuedPackets }, "disconnecting slow socket.io client");
@@ -395,13 +479,12 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
         limited = true;
         options.onLimit?.("message_rate");
         logger.info({ sessionId: socket.id }, "disconnecting a socket.io client over its message rate");
-        socket.emit("job:error", encodeRequestError(null, "message rate limit exceeded (WS_MAX_MESSAGES_PER_SECOND); disconnecting", deps.now()));
+        emitTo(socket, "job:error", encodeRequestError(null, "message rate limit exceeded (WS_MAX_MESSAGES_PER_SECOND); disconnecting", deps.now()));
         socket.disconnect(true);
       });
     }
     socket.on("disconnect", () => {
       client.backlog.dispose();
-      behind.delete(client);
       clients.delete(socket.id);
       for (const [jobId, waiting] of catchUp) {
         waiting.delete(socket.id);
@@ -425,7 +508,7 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
       sendError(client, null, `unknown event ${JSON.stringify(event)}: use ${Object.keys(CLIENT_EVENTS).join(", ")}`, ack);
     });
     const greeting: ConnectionMessage = { connected: true, session_id: socket.id };
-    socket.emit("connection", greeting);
+    emitTo(socket, "connection", greeting);
   };
   io.on("connection", onConnection);
 
@@ -437,12 +520,13 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
     const jobFacts = facts.get(jobId);
     if (hasMembers(jobRoom(jobId))) {
       const picture = encodeJobState(job, jobFacts);
-      broadcast(jobRoom(jobId), picture.event, picture.payload, picture.droppable, []);
-      if (!picture.droppable) closeRoom(jobRoom(jobId));
+      if (picture.droppable) broadcast(jobRoom(jobId), picture.event, picture.payload, true, []);
+      else broadcastTerminal(jobRoom(jobId), picture.event, picture.payload, []);
     }
     if (jobFacts !== undefined && hasMembers(batchRoom(jobId))) {
-      broadcast(batchRoom(jobId), "batch:update", encodeBatchState(job, jobFacts), !isTerminal(job.status), []);
-      if (isTerminal(job.status)) closeRoom(batchRoom(jobId));
+      const update = encodeBatchState(job, jobFacts);
+      if (isTerminal(job.status)) broadcastTerminal(batchRoom(jobId), "batch:update", update, []);
+      else broadcast(batchRoom(jobId), "batch:update", update, true, []);
     }
   };
 
@@ -484,15 +568,13 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
       const skip = catchUpSkips(job.id, event.seq);
       if (toJob) {
         const message = encodeJobEvent(event, job, jobFacts);
-        if (message !== undefined) {
-          broadcast(jobRoom(job.id), message.event, message.payload, message.droppable, skip);
-          if (!message.droppable) closeRoom(jobRoom(job.id));
-        }
+        if (message?.droppable === true) broadcast(jobRoom(job.id), message.event, message.payload, true, skip);
+        else if (message !== undefined) broadcastTerminal(jobRoom(job.id), message.event, message.payload, skip);
       }
       if (toBatch) {
-        const ends = isTerminal(job.status);
-        broadcast(batchRoom(job.id), "batch:update", encodeBatchMessage(job, jobFacts, timestampMs(event.time) ?? job.lastEventMs), !ends, skip);
-        if (ends) closeRoom(batchRoom(job.id));
+        const update = encodeBatchMessage(job, jobFacts, timestampMs(event.time) ?? job.lastEventMs);
+        if (isTerminal(job.status)) broadcastTerminal(batchRoom(job.id), "batch:update", update, skip);
+        else broadcast(batchRoom(job.id), "batch:update", update, true, skip);
       }
     },
 
@@ -503,8 +585,9 @@ export function createSocketIoEdge(deps: DialectDeps, overrides: Partial<SocketI
 
     close() {
       closing ??= (async () => {
+        broadcasts.dispose();
+        closingRooms.clear();
         for (const client of clients.values()) client.backlog.dispose();
-        behind.clear();
         // Drops every connection without a socket.io DISCONNECT packet, so clients reconnect when the gateway is back.
         // io.close() also closes the detached host server, which never listened (its callback's error is expected).
         await io.close();

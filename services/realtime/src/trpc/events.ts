@@ -3,18 +3,20 @@
  * resumable subscription. Each event is sent as `tracked(cursor, json)`;
  * the cursor holds the last offset seen from every scraper
  * (`address|offset`, comma-separated), so a client that reconnects with it
- * as `lastEventId` gets exactly the events it missed: the gateway keeps no
- * log, so those are replayed from each scraper's own log (WatchEvents after
- * the cursor offset) while live events are buffered, then live ones follow,
- * minus any the replay already delivered.
+ * as `lastEventId` gets exactly the events it missed. The gateway keeps no
+ * log: what a subscriber missed is replayed from each scraper's own log
+ * (WatchEvents after the cursor offset) until it has caught up with what
+ * the gateway applied, and in that same tick it joins the live bus
+ * (`event-bus.ts`). A subscriber that falls behind leaves the bus and
+ * catches up the same way, once its socket has drained.
  */
-import { on } from "node:events";
 import { JobEventSchema, PLATFORM_NAMES, platformFromName, type JobEvent, type WatchEventsResponse } from "@trawl/proto";
 import { tracked, TRPCError, type TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import type { ScraperLink } from "../scrapers/scraper-link.js";
 import type { LiveState } from "../state/live-state.js";
-import { APPLIED, type AppliedEvent, eventJson } from "./event-bus.js";
+import { type Cursor, formatCursor, parseCursor } from "./cursor.js";
+import { eventJson, Handoff, Subscriber } from "./event-bus.js";
 import { inScope, type TenantScope } from "../auth/scope.js";
 import { readProcedure, takeSubscriptionSlot, type TrpcContext } from "./init.js";
 
@@ -24,28 +26,7 @@ export const REPLAY_STALL_MS = 15_000;
 /** The JobEvent kinds (`started`, `pageFailed`, …), from the generated schema. */
 export const EVENT_KINDS: readonly string[] = JobEventSchema.oneofs.flatMap((oneof) => oneof.fields.map((field) => field.localName));
 
-/** Per-scraper offsets: the position of a subscriber in every scraper's log. */
-export type Cursor = Map<string, bigint>;
-
-export function formatCursor(cursor: Cursor): string {
-  return [...cursor].map(([address, offset]) => `${address}|${offset}`).join(",");
-}
-
-/** The id of "now": every scraper's last applied offset, to subscribe from a state just read. */
-export function currentCursor(state: LiveState): string {
-  return formatCursor(new Map([...state.scrapers].map(([address, scraper]) => [address, scraper.lastOffset])));
-}
-
-/** Parses a cursor made by `formatCursor`; undefined when it is not one. */
-export function parseCursor(text: string): Cursor | undefined {
-  const cursor: Cursor = new Map();
-  for (const part of text.split(",")) {
-    const match = /^([^|,]+)\|(\d{1,20})$/.exec(part);
-    if (match === null) return undefined;
-    cursor.set(match[1] as string, BigInt(match[2] as string));
-  }
-  return cursor;
-}
+export { currentCursor, formatCursor, parseCursor, type Cursor } from "./cursor.js";
 
 const watchInput = z.object({
   jobId: z.string().min(1, "jobId must not be empty").max(200, "jobId is too long").optional(),
@@ -124,36 +105,111 @@ export const eventsRouter = {
 } satisfies TRPCRouterRecord;
 
 async function* watchEvents(ctx: TrpcContext & { scope: TenantScope }, input: WatchInput, signal: AbortSignal | undefined) {
-  {
-    const resumeFrom = input.lastEventId == null ? new Map<string, bigint>() : parseCursor(input.lastEventId);
-    if (resumeFrom === undefined) throw new TRPCError({ code: "BAD_REQUEST", message: "lastEventId is not an event id of this stream" });
-    // An id naming a scraper this gateway does not watch would silently resume from nowhere.
-    const stranger = [...resumeFrom.keys()].find((address) => !ctx.state.scrapers.has(address));
-    if (stranger !== undefined) throw new TRPCError({ code: "BAD_REQUEST", message: `lastEventId names scraper ${stranger}, which this gateway does not watch` });
-    const matches = matcher(input, ctx.state, ctx.scope);
-    // Listen before replaying: everything applied from now on is buffered here.
-    const live = on(ctx.bus, APPLIED, signal === undefined ? {} : { signal }) as AsyncIterableIterator<[AppliedEvent]>;
-    const position: Cursor = new Map();
-    for (const [address, scraper] of ctx.state.scrapers) position.set(address, resumeFrom.get(address) ?? scraper.lastOffset);
+  const resumeFrom = input.lastEventId == null ? new Map<string, bigint>() : parseCursor(input.lastEventId);
+  if (resumeFrom === undefined) throw new TRPCError({ code: "BAD_REQUEST", message: "lastEventId is not an event id of this stream" });
+  // An id naming a scraper this gateway does not watch would silently resume from nowhere.
+  const stranger = [...resumeFrom.keys()].find((address) => !ctx.state.scrapers.has(address));
+  if (stranger !== undefined) throw new TRPCError({ code: "BAD_REQUEST", message: `lastEventId names scraper ${stranger}, which this gateway does not watch` });
+  const matches = matcher(input, ctx.state, ctx.scope);
+  /** Everything up to here has been delivered (or did not match). */
+  let position: Cursor = new Map();
+  for (const [address, scraper] of ctx.state.scrapers) position.set(address, resumeFrom.get(address) ?? scraper.lastOffset);
+  const subscriber = new Subscriber(matches, ctx.socket);
+  const bus = ctx.bus;
+  const stopped = (): boolean => signal?.aborted === true;
+  try {
+    while (!stopped()) {
+      yield* catchUp(ctx, position, subscriber, signal);
+      if (stopped()) return;
+      // Caught up, checked in this same tick: from here on the bus has every event, none twice.
+      bus.add(subscriber, position);
+      if (subscriber.prefix !== undefined) {
+        subscriber.lastCursor = formatCursor(position);
+        bus.goDirect(subscriber);
+      }
+      while (!subscriber.behind && !stopped()) {
+        const next = subscriber.direct ? undefined : subscriber.queue.shift();
+        if (next === undefined) {
+          await woken(subscriber, signal);
+          continue;
+        }
+        // A subscription on a WebSocket sends its first live event through tRPC, learning its id, then goes direct.
+        yield tracked(next.cursor, subscriber.socket === undefined ? next.json : new Handoff(next.json, subscriber));
+        bus.sentThroughAdapter();
+        position = parseCursor(next.cursor) ?? position;
+        if (subscriber.prefix !== undefined && !subscriber.direct) {
+          subscriber.lastCursor = next.cursor;
+          bus.goDirect(subscriber);
+        } else {
+          await drained(subscriber, bus.maxBufferedBytes, signal);
+        }
+      }
+      // Behind: resume from what reached it, once its socket has drained.
+      if (subscriber.lastCursor !== undefined) position = parseCursor(subscriber.lastCursor) ?? position;
+      subscriber.lastCursor = undefined;
+      await drained(subscriber, bus.maxBufferedBytes, signal);
+    }
+  } finally {
+    bus.remove(subscriber);
+  }
+}
 
+/**
+ * Replays, from the scrapers' own logs, everything after `position` up to
+ * what the gateway has applied, until nothing is left (events keep being
+ * applied meanwhile). `position` advances as it goes.
+ */
+async function* catchUp(ctx: TrpcContext, position: Cursor, subscriber: Subscriber, signal: AbortSignal | undefined) {
+  for (;;) {
+    let missing = false;
     for (const link of ctx.pool.links) {
       const after = position.get(link.address) ?? 0n;
       const upTo = ctx.state.scrapers.get(link.address)?.lastOffset ?? 0n;
       if (upTo <= after) continue;
+      missing = true;
       for await (const event of replay(link, after, upTo, signal)) {
         position.set(link.address, event.offset);
-        if (matches(event)) yield tracked(formatCursor(position), eventJson(event));
+        if (!subscriber.matches(event)) continue;
+        yield tracked(formatCursor(position), eventJson(event));
+        ctx.bus.sentThroughAdapter();
+        await drained(subscriber, ctx.bus.maxBufferedBytes, signal);
       }
+      if (signal?.aborted === true) return;
+      // Every event up to `upTo` has been seen, even when the log has none at exactly `upTo`.
+      position.set(link.address, upTo);
     }
+    if (!missing) return;
+  }
+}
 
-    try {
-      for await (const [{ scraper, event, json }] of live) {
-        if (event.offset <= (position.get(scraper) ?? 0n)) continue;
-        position.set(scraper, event.offset);
-        if (matches(event)) yield tracked(formatCursor(position), json);
-      }
-    } catch (error) {
-      if (signal?.aborted !== true) throw error;
-    }
+/** Resolves when the bus wakes the subscriber (an event queued, or it fell behind) or the subscription ends. */
+function woken(subscriber: Subscriber, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve();
+    const done = (): void => {
+      signal?.removeEventListener("abort", done);
+      subscriber.wake = undefined;
+      resolve();
+    };
+    signal?.addEventListener("abort", done, { once: true });
+    subscriber.wake = done;
+  });
+}
+
+/** Waits while the subscriber's socket holds more than `maxBytes` unsent (not over SSE, where tRPC writes). */
+async function drained(subscriber: Subscriber, maxBytes: number, signal: AbortSignal | undefined): Promise<void> {
+  const tcp = subscriber.tcp;
+  while (tcp !== undefined && subscriber.buffered > maxBytes && signal?.aborted !== true && !tcp.destroyed) {
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        tcp.off("drain", done);
+        tcp.off("close", done);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      tcp.once("drain", done);
+      tcp.once("close", done);
+      signal?.addEventListener("abort", done, { once: true });
+    });
   }
 }

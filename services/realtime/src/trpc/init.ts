@@ -11,6 +11,7 @@ import { z } from "zod";
 import { fromScraperError, HttpError } from "../http/errors.js";
 import type { ScraperPool } from "../scrapers/scraper-pool.js";
 import type { LiveState } from "../state/live-state.js";
+import type { WebSocket } from "ws";
 import type { EventBus } from "./event-bus.js";
 
 export interface TrpcContext {
@@ -23,6 +24,8 @@ export interface TrpcContext {
   subscriptions?: { active: number; max: number; onLimit?: (limit: string) => void };
   /** Tenant limits (active jobs per tenant); absent: none. */
   access?: { assertCanStart(state: LiveState, tenant: string): void };
+  /** The caller's WebSocket (the tRPC WebSocket edge), which `events.watch` may write to directly; absent over HTTP. */
+  socket?: WebSocket;
   /** Who is calling (from the connection's or request's token), or why they may not; absent: the open principal. */
   principal?: Principal | Refusal;
 }

@@ -10,12 +10,13 @@ import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";
-import { WebSocketServer } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import { CloseCode } from "../ws/close-codes.js";
 import { bearerToken, Role } from "@trawl/proto";
 import type { GatewayAccess } from "../auth/gateway-access.js";
 import { MessageRate } from "../limits/message-rate.js";
 import type { TrpcContext } from "./init.js";
+import { watchEncoder } from "./event-bus.js";
 import { appRouter } from "./router.js";
 
 export const TRPC_PATH = "/trpc";
@@ -29,12 +30,6 @@ export interface TrpcEdge {
   close(): void;
   /** Open tRPC WebSockets (the connections gauge of /metrics). */
   readonly connectionCount: number;
-  /**
-   * Holds every tRPC WebSocket's TCP writes until the end of the tick: called
-   * before an event is handed to the subscriptions, so the messages their
-   * generators send for one tick's events leave each client in one write.
-   */
-  corkTick(): void;
 }
 
 export interface TrpcEdgeOptions {
@@ -58,13 +53,14 @@ export function createTrpcEdge(context: TrpcContext, options: TrpcEdgeOptions): 
    */
   const contextFor =
     (edge: "trpc" | undefined) =>
-    ({ req, info }: { req: IncomingMessage; info: { connectionParams: Record<string, string | undefined> | null } }): TrpcContext => {
+    ({ req, res, info }: { req: IncomingMessage; res: unknown; info: { connectionParams: Record<string, string | undefined> | null } }): TrpcContext => {
       // One slot counter per connection (WebSocket) or request (HTTP / SSE).
       const subscriptions = { active: 0, max: options.maxSubscriptions ?? Number.POSITIVE_INFINITY, ...(options.onLimit === undefined ? {} : { onLimit: options.onLimit }) };
-      if (access === undefined) return { ...context, subscriptions };
+      const base: TrpcContext = res instanceof WebSocket ? { ...context, subscriptions, socket: res } : { ...context, subscriptions };
+      if (access === undefined) return base;
       const fromParams = info.connectionParams?.token;
       const token = typeof fromParams === "string" && fromParams !== "" ? fromParams : bearerToken(req.headers.authorization);
-      return { ...context, subscriptions, access, principal: access.check(token, Role.READ, edge) };
+      return { ...base, access, principal: access.check(token, Role.READ, edge) };
     };
   // Refusals over HTTP are counted by the REST app from the 401/403 it sends; over the WebSocket, here.
   const createContext = contextFor("trpc");
@@ -72,10 +68,6 @@ export function createTrpcEdge(context: TrpcContext, options: TrpcEdgeOptions): 
     if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ path, err: error.message }, "trpc call failed");
   };
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false });
-  const corked: Duplex[] = [];
-  const uncork = (): void => {
-    for (const tcp of corked.splice(0)) tcp.uncork();
-  };
   wss.on("connection", (ws) => {
     ws.on("error", (error) => logger.debug({ err: error.message }, "trpc socket error"));
     const limit = options.maxMessagesPerSecond;
@@ -88,7 +80,8 @@ export function createTrpcEdge(context: TrpcContext, options: TrpcEdgeOptions): 
       ws.close(CloseCode.POLICY_VIOLATION, "message rate limit exceeded (WS_MAX_MESSAGES_PER_SECOND)");
     });
   });
-  applyWSSHandler({ wss, router: appRouter, createContext, onError, keepAlive: { enabled: true, pingMs: options.heartbeatMs, pongWaitMs: options.heartbeatMs } });
+  // The encoder lets an `events.watch` subscription learn its JSON-RPC id, to go direct (event-bus.ts).
+  applyWSSHandler({ wss, router: appRouter, createContext, onError, experimental_encoder: watchEncoder, keepAlive: { enabled: true, pingMs: options.heartbeatMs, pongWaitMs: options.heartbeatMs } });
 
   return {
     http: createExpressMiddleware({ router: appRouter, createContext: contextFor(undefined), onError }),
@@ -101,16 +94,6 @@ export function createTrpcEdge(context: TrpcContext, options: TrpcEdgeOptions): 
     },
     get connectionCount() {
       return wss.clients.size;
-    },
-    corkTick() {
-      if (corked.length > 0 || wss.clients.size === 0) return;
-      for (const ws of wss.clients) {
-        const tcp = (ws as unknown as { _socket?: Duplex })._socket;
-        if (tcp === undefined || tcp.writableCorked > 0) continue;
-        tcp.cork();
-        corked.push(tcp);
-      }
-      if (corked.length > 0) setImmediate(uncork);
     },
   };
 }

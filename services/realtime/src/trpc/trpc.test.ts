@@ -1,11 +1,10 @@
 import { createTRPCClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError, wsLink, type TRPCClient } from "@trpc/client";
-import { pino } from "pino";
 import { EventSource } from "undici";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { WebSocket } from "ws";
-import { parseConfig, type GatewayConfig } from "../config.js";
-import { createGateway, type Gateway } from "../gateway.js";
-import { ScriptedScraper } from "../test-support/scripted-scraper.js";
+import type { Gateway } from "../gateway.js";
+import { startGatewayWithDouble } from "../test-support/gateway-with-double.js";
+import type { ScriptedScraper } from "../test-support/scripted-scraper.js";
 import { item } from "../test-support/events.js";
 import type { AppRouter } from "./router.js";
 
@@ -28,14 +27,7 @@ interface Booted {
 }
 
 async function boot(): Promise<Booted> {
-  const double = new ScriptedScraper();
-  await double.start(0);
-  cleanups.push(() => double.stop());
-  const config: GatewayConfig = { ...parseConfig({}), port: 0, scraperAddresses: [double.address], logLevel: "silent" };
-  const gateway = createGateway(config, pino({ level: "silent" }), { backoff: { initialMs: 20, maxMs: 200 } });
-  const { url, port } = await gateway.listen();
-  cleanups.push(() => gateway.close());
-  await vi.waitFor(() => expect(gateway.health().every((link) => link.connected)).toBe(true), { timeout: 10_000 });
+  const { gateway, double, url, port } = await startGatewayWithDouble(cleanups);
   const http = createTRPCClient<AppRouter>({
     links: [
       splitLink({

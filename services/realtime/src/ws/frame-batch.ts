@@ -46,7 +46,7 @@ export class FrameBatch {
     const out = Buffer.allocUnsafe(this.bytes);
     let at = 0;
     for (const { data } of this.frames) {
-      at = writeHeader(out, at, data.length);
+      at = writeTextFrameHeader(out, at, data.length);
       at += data.copy(out, at);
     }
     return out;
@@ -56,7 +56,7 @@ export class FrameBatch {
 /** Encodes one unmasked server text frame (header + payload) — for tests and single frames. */
 export function textFrame(data: Buffer): Buffer {
   const out = Buffer.allocUnsafe(headerLength(data.length) + data.length);
-  data.copy(out, writeHeader(out, 0, data.length));
+  data.copy(out, writeTextFrameHeader(out, 0, data.length));
   return out;
 }
 
@@ -64,7 +64,11 @@ function headerLength(length: number): number {
   return length < 126 ? 2 : length < 65_536 ? 4 : 10;
 }
 
-function writeHeader(out: Buffer, at: number, length: number): number {
+/** The longest header a text frame can have (a 64-bit payload length). */
+export const TEXT_FRAME_HEADER_MAX = 10;
+
+/** Writes an unmasked server text frame header for a `length`-byte payload at `at`; returns where the payload goes. */
+export function writeTextFrameHeader(out: Buffer, at: number, length: number): number {
   out[at] = FIN_TEXT;
   if (length < 126) {
     out[at + 1] = length;

@@ -1,10 +1,9 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { JobStatus, Platform } from "@trawl/proto";
-import { pino } from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseConfig, type GatewayConfig } from "../config.js";
-import { createGateway, type Gateway } from "../gateway.js";
-import { ScriptedScraper } from "../test-support/scripted-scraper.js";
+import type { Gateway } from "../gateway.js";
+import { startGatewayWithDouble } from "../test-support/gateway-with-double.js";
+import type { ScriptedScraper } from "../test-support/scripted-scraper.js";
 import { openClient, type Recorded } from "../test-support/ws-clients.js";
 import { CloseCode } from "./close-codes.js";
 
@@ -26,14 +25,7 @@ interface Booted {
 }
 
 async function boot(): Promise<Booted> {
-  const double = new ScriptedScraper();
-  await double.start(0);
-  cleanups.push(() => double.stop());
-  const config: GatewayConfig = { ...parseConfig({}), port: 0, scraperAddresses: [double.address], logLevel: "silent" };
-  const gateway = createGateway(config, pino({ level: "silent" }), { backoff: { initialMs: 20, maxMs: 200 } });
-  const { port } = await gateway.listen();
-  cleanups.push(() => gateway.close());
-  await vi.waitFor(() => expect(gateway.health().every((link) => link.connected)).toBe(true), { timeout: 10_000 });
+  const { gateway, double, port } = await startGatewayWithDouble(cleanups);
   return {
     double,
     gateway,

@@ -7,12 +7,12 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { isTerminal, JobKind, JobStatus, Platform, type StartJobRequest } from "@trawl/proto";
-import { pino } from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseConfig, type GatewayConfig } from "../config.js";
+import type { GatewayConfig } from "../config.js";
 import { SEED003_JOB_CHANNEL, SEED003_SCAN_CHANNEL } from "../dialects/seed003.js";
-import { createGateway, type Gateway } from "../gateway.js";
-import { ScriptedScraper } from "../test-support/scripted-scraper.js";
+import type { Gateway } from "../gateway.js";
+import { startGatewayWithDouble } from "../test-support/gateway-with-double.js";
+import type { ScriptedScraper } from "../test-support/scripted-scraper.js";
 import { openClient, type Recorded } from "../test-support/ws-clients.js";
 import { CloseCode } from "./close-codes.js";
 import { ALREADY_RUNNING_MESSAGE, CLIENT_CANCEL_REASON, NOTHING_TO_CANCEL_MESSAGE, SOCKET_CLOSED_REASON } from "./seed003-scan-session.js";
@@ -34,24 +34,19 @@ interface Booted {
 
 /** A gateway watching a scripted scraper that registers a running scan job (and logs its JobStarted) for every scan request. */
 async function boot(overrides: Partial<GatewayConfig> = {}): Promise<Booted> {
-  const double = new ScriptedScraper();
-  await double.start(0);
-  cleanups.push(() => double.stop());
   const starts: StartJobRequest[] = [];
   let next = 1;
-  double.onStartJob = (request) => {
-    starts.push(request);
-    const id = `scan-${next++}`;
-    const now = timestampFromMs(Date.now());
-    const job = double.register({ id, kind: JobKind.SCAN, status: JobStatus.RUNNING, scan: request.scan, counters: {}, createdAt: now, startedAt: now });
-    double.append(id, { case: "started", value: { job } });
-    return { job };
+  const script = (double: ScriptedScraper): void => {
+    double.onStartJob = (request) => {
+      starts.push(request);
+      const id = `scan-${next++}`;
+      const now = timestampFromMs(Date.now());
+      const job = double.register({ id, kind: JobKind.SCAN, status: JobStatus.RUNNING, scan: request.scan, counters: {}, createdAt: now, startedAt: now });
+      double.append(id, { case: "started", value: { job } });
+      return { job };
+    };
   };
-  const config: GatewayConfig = { ...parseConfig({}), port: 0, scraperAddresses: [double.address], logLevel: "silent", ...overrides };
-  const gateway = createGateway(config, pino({ level: "silent" }), { backoff: { initialMs: 20, maxMs: 200 } });
-  const { port } = await gateway.listen();
-  cleanups.push(() => gateway.close());
-  await vi.waitFor(() => expect(gateway.health().every((link) => link.connected)).toBe(true), { timeout: 10_000 });
+  const { gateway, double, port } = await startGatewayWithDouble(cleanups, { overrides, script });
   return {
     gateway,
     double,

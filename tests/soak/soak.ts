@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const jobs: JobResult[] = [];
   try {
     const rawConnected = await raw.connect("ws", gateway.url.replace(/^http/, "ws"), WS_CLIENTS, []);
-    const trpcConnected = await trpc.connect("trpc", gateway.url.replace(/^http/, "ws"), TRPC_CLIENTS, []);
+    const trpcConnected = await trpc.connect("trpc-client", gateway.url.replace(/^http/, "ws"), TRPC_CLIENTS, []);
     log(`${rawConnected.ok} raw clients (${rawConnected.failed} failed), ${trpcConnected.ok} tRPC subscribers (${trpcConnected.failed} failed)`);
     await sleep(2_000);
     const t0 = Date.now();

@@ -4,7 +4,9 @@
  * all open, counts the frames each receives (by type) without keeping them,
  * and on a line `STOP` on stdin (or stdin closing, or 10 minutes) closes
  * them all and prints `WATCHERS <json>` (frames by type, bytes, and the CPU
- * seconds spent receiving since READY). Run in its own process, under a
+ * seconds spent receiving since READY, and the fewest item_previews any one
+ * client got). It prints `DONE` once every client has had a job_complete,
+ * so the runner stops it only when they have all read to the end. Run in its own process, under a
  * raised file-descriptor limit, so the clients' cost is not the runner's:
  *   tsx bench/crawl-compare/watchers.ts <ws url> <count>
  */
@@ -20,11 +22,14 @@ const frames: Record<string, number> = {};
 let bytes = 0;
 let errors = 0;
 let closedEarly = 0;
+let completed = 0;
+const previews: number[] = [];
 
 function open(): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url!, { perMessageDeflate: false });
-    sockets.push(socket);
+    const index = sockets.push(socket) - 1;
+    previews[index] = 0;
     socket.on("error", (error) => {
       errors++;
       reject(error);
@@ -35,6 +40,8 @@ function open(): Promise<void> {
       // The type is near the start of every seed-000 frame; slicing avoids parsing every payload 1,000 times over.
       const type = /"type":"([a-z_]+)"/.exec(data.toString("latin1", 0, 64))?.[1] ?? "other";
       frames[type] = (frames[type] ?? 0) + 1;
+      if (type === "item_preview") previews[index]!++;
+      else if (type === "job_complete" && ++completed === count) process.stdout.write("DONE\n");
     });
     socket.once("open", () => resolve());
   });
@@ -55,7 +62,8 @@ const stop = (): void => {
   for (const [type, n] of Object.entries(frames)) perClient[type] = n / count;
   const cpu = process.cpuUsage(cpuAtReady);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  process.stdout.write(`WATCHERS ${JSON.stringify({ clients: count, stillOpen, closedEarly, errors, bytes, frames, perClient, cpuSeconds })}\n`);
+  const minPreviews = Math.min(...previews);
+  process.stdout.write(`WATCHERS ${JSON.stringify({ clients: count, stillOpen, closedEarly, errors, bytes, frames, perClient, cpuSeconds, minPreviews })}\n`);
   for (const socket of sockets) socket.terminate();
   process.exit(0);
 };

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { htmlPages, linkPage, startSite, type Route, type Site } from "../test-support/http-site.js";
 import { AddressPolicy } from "./address-policy.js";
 import { crawl, type CrawlOptions, type PageResult, type PageSkip } from "./crawler.js";
+import { MAX_RESENDS } from "./fetch-page.js";
 import { createGuardedAgent } from "./guarded-agent.js";
 
 /** Crawl options without any politeness: no robots.txt, no per-host limits, no retries. */
@@ -400,7 +401,9 @@ describe("crawl with politeness", () => {
       ["503", 2, 2, (res) => void res.writeHead(503).end()],
       ["500", 1, 1, (res) => void res.writeHead(500).end()],
       ["429", 2, 2, (res) => void res.writeHead(429).end()],
-      ["a reset connection", 1, 1, (res) => void res.socket?.destroy()],
+      // A fetch sends its request again itself when the connection closes before the response (MAX_RESENDS times):
+      // only after that does the crawl count a retry.
+      ["a reset connection", 1 + MAX_RESENDS, 1, (res) => void res.socket?.destroy()],
     ])("fetches a page again after a %s and counts the retries", async (_name, failures, retries, fail) => {
       const { site: s } = await site(flaky(failures, fail));
       const { pages: fetched } = await crawlAll({ startUrls: [`${s.origin}/`], retry });

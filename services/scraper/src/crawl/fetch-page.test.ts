@@ -1,8 +1,16 @@
 import { PageErrorKind } from "@trawl/proto";
+import { stat } from "node:fs";
+import type { Socket } from "node:net";
 import { Agent } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closedPort, startSite, type Site } from "../test-support/http-site.js";
-import { fetchPage, MAX_REDIRECTS, type BodySink, type FetchOptions } from "./fetch-page.js";
+import { fetchPage, MAX_REDIRECTS, MAX_RESENDS, type BodySink, type FetchOptions } from "./fetch-page.js";
+
+/** Keeps the event loop busy for `ms`. */
+function busyFor(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
 
 /** Collects the body the way the crawler's extractor would receive it. */
 function collector(): BodySink<string> & { startedWith?: string } {
@@ -50,6 +58,7 @@ describe("fetchPage", () => {
         return void res.end();
       }
       if (path === "/hang") return; // never answers
+      if (path === "/answers-soon") return void setTimeout(() => res.writeHead(200, html).end("<p>soon</p>"), 30);
       if (path === "/busy") return void res.writeHead(429, { ...html, "retry-after": "7" }).end("<p>slow down</p>");
       if (path === "/busy-until") return void res.writeHead(503, { ...html, "retry-after": new Date(Date.now() + 60_000).toUTCString() }).end();
       if (path === "/robots.txt") return void res.writeHead(200, { "content-type": "text/plain" }).end("User-agent: *\n" + "Disallow: /x\n".repeat(200));
@@ -178,6 +187,16 @@ describe("fetchPage", () => {
     expect(outcome.kind === "ok" && outcome.elapsedMs).toBeGreaterThanOrEqual(0);
   });
 
+  it("does not blame the server when the crawler's own event loop was stalled past the deadline", async () => {
+    const pending = fetchPage(`${site.origin}/answers-soon`, options({ timeoutMs: 200 }), collector());
+    // Block the loop from an I/O callback (the poll phase), as a long parse or a synchronous write would, until long
+    // after both the answer (30 ms) and the deadline (200 ms): the timer and the answer are then due together.
+    setTimeout(() => stat(".", () => busyFor(400)), 5);
+    const outcome = await pending;
+    expect(outcome).toMatchObject({ kind: "ok", result: "<p>soon</p>" });
+    expect(outcome.kind === "ok" && outcome.elapsedMs, "the stall did pass the deadline").toBeGreaterThan(200);
+  });
+
   it("classifies a refused connection as NETWORK", async () => {
     const port = await closedPort();
     const outcome = await fetchPage(`http://127.0.0.1:${port}/`, options(), collector());
@@ -190,5 +209,52 @@ describe("fetchPage", () => {
     controller.abort();
     expect(await pending).toEqual({ kind: "aborted" });
     expect(await fetchPage(`${site.origin}/ok`, options({ signal: controller.signal }), collector())).toEqual({ kind: "aborted" });
+  });
+});
+
+describe("fetchPage on connections the server closes", () => {
+  // Every socket the site accepted, and how many requests each has carried.
+  const served = new Map<Socket, number>();
+  let site: Site;
+  beforeAll(async () => {
+    site = await startSite((req, res) => {
+      const socket = req.socket;
+      const carried = (served.get(socket) ?? 0) + 1;
+      served.set(socket, carried);
+      // What a server closing an idle keep-alive connection looks like to the request that was just sent on it.
+      if (req.url === "/closes-reused" && carried > 1) return void socket.destroy();
+      if (req.url === "/always-closes") return void socket.destroy();
+      res.writeHead(200, { "content-type": "text/html" }).end("<p>fresh</p>");
+    });
+  });
+  afterAll(() => site.close());
+
+  const options = (dispatcher: Agent): FetchOptions => ({ dispatcher, userAgent: "trawl-test", timeoutMs: 5_000, maxBodyBytes: 1_000, signal: new AbortController().signal });
+
+  it("sends a GET again on another connection when its reused connection closes before the response", async () => {
+    const dispatcher = new Agent({ connections: 1 });
+    try {
+      expect(await fetchPage(`${site.origin}/warm`, options(dispatcher), collector())).toMatchObject({ kind: "ok" });
+      const [warm] = served.keys();
+      const outcome = await fetchPage(`${site.origin}/closes-reused`, options(dispatcher), collector());
+      expect(outcome).toMatchObject({ kind: "ok", status: 200, result: "<p>fresh</p>" });
+      // The warm connection carried its second request and died; a new one carried the resend.
+      expect(warm?.destroyed).toBe(true);
+      expect([...served].map(([socket, carried]) => [socket === warm, carried])).toEqual([[true, 2], [false, 1]]);
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  it(`gives up as NETWORK after ${MAX_RESENDS} resends when every connection closes`, async () => {
+    const dispatcher = new Agent({ connections: 1 });
+    try {
+      const before = site.requests.filter((path) => path === "/always-closes").length;
+      const outcome = await fetchPage(`${site.origin}/always-closes`, options(dispatcher), collector());
+      expect(outcome).toMatchObject({ kind: "error", errorKind: PageErrorKind.NETWORK });
+      expect(site.requests.filter((path) => path === "/always-closes").length - before).toBe(1 + MAX_RESENDS);
+    } finally {
+      await dispatcher.close();
+    }
   });
 });

@@ -16,6 +16,11 @@
  * Bodies may come gzip-, deflate- or brotli-encoded (decode-body.ts); the
  * body limit applies to the decoded text as well as to the bytes on the
  * wire, so a compression bomb fails TOO_LARGE after a few kilobytes of work.
+ *
+ * A request whose connection closes before its response starts (a reused
+ * keep-alive connection the server was closing) is sent again on another
+ * connection within the same hop (up to MAX_RESENDS times), as browsers do; failures after the
+ * response began are the page's outcome.
  */
 import { TextDecoder } from "node:util";
 import { PageErrorKind } from "@trawl/proto";
@@ -110,6 +115,17 @@ function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** Times a hop's request is sent again after its connection closed before the response began. */
+export const MAX_RESENDS = 2;
+
+/** Errors of a connection that closed before its response began: what a request sent on a stale keep-alive socket gets. */
+const CLOSED_CONNECTION_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+
+function isClosedConnection(err: unknown): boolean {
+  const code = errorCode(err);
+  return code !== undefined && CLOSED_CONNECTION_CODES.has(code);
+}
+
 /** Why the crawler will not request `url`, or undefined when it may. */
 export function refuseUrl(url: string): string | undefined {
   let parsed: URL;
@@ -168,11 +184,18 @@ function abandon(body: Dispatcher.ResponseData["body"]): void {
 /**
  * The page's time budget: runs only while armed (a request under way), and
  * aborts `controller` with a PageTimeout once spent.
+ *
+ * The abort waits for the poll phase of the event loop that ran the expiry:
+ * when the crawler's own process was busy (a long parse, a GC pause, a slow
+ * synchronous write) past the deadline, Node runs timers before it reads the
+ * sockets, so a response that had already arrived would otherwise be
+ * thrown away as a server timeout.
  */
 class Budget {
   private remaining: number;
   private armedAt = 0;
   private timer: NodeJS.Timeout | undefined;
+  private expiring: NodeJS.Immediate | undefined;
   elapsed = 0;
 
   constructor(
@@ -182,18 +205,31 @@ class Budget {
     this.remaining = limitMs;
   }
 
+  private get armed(): boolean {
+    return this.timer !== undefined || this.expiring !== undefined;
+  }
+
   arm(): void {
-    if (this.timer !== undefined) return;
+    if (this.armed) return;
     this.armedAt = performance.now();
-    const expire = (): void => this.controller.abort(new PageTimeout(`timed out after ${this.limitMs} ms`));
+    const abort = (): void => {
+      this.expiring = undefined;
+      this.controller.abort(new PageTimeout(`timed out after ${this.limitMs} ms`));
+    };
+    const expire = (): void => {
+      this.timer = undefined;
+      this.expiring = setImmediate(abort);
+    };
     if (this.remaining <= 0) expire();
     else this.timer = setTimeout(expire, this.remaining);
   }
 
   disarm(): void {
-    if (this.timer === undefined) return;
+    if (!this.armed) return;
     clearTimeout(this.timer);
+    clearImmediate(this.expiring);
     this.timer = undefined;
+    this.expiring = undefined;
     const spent = performance.now() - this.armedAt;
     this.remaining -= spent;
     this.elapsed += spent;
@@ -287,12 +323,24 @@ export async function fetchPage<T>(url: string, options: FetchOptions, sink: Bod
       if (options.gate !== undefined) release = await options.gate(current);
       if (signal.aborted) return { kind: "aborted" };
       budget.arm();
-      const response = await request(current, {
-        dispatcher: options.dispatcher,
-        method: "GET",
-        headers: { "user-agent": options.userAgent, accept: options.accept ?? HTML_ACCEPT, "accept-encoding": ACCEPT_ENCODING },
-        signal: controller.signal,
-      });
+      const send = (): Promise<Dispatcher.ResponseData> =>
+        request(current, {
+          dispatcher: options.dispatcher,
+          method: "GET",
+          headers: { "user-agent": options.userAgent, accept: options.accept ?? HTML_ACCEPT, "accept-encoding": ACCEPT_ENCODING },
+          signal: controller.signal,
+        });
+      let response: Dispatcher.ResponseData | undefined;
+      for (let resends = 0; response === undefined; resends++) {
+        try {
+          response = await send();
+        } catch (err) {
+          // A pooled keep-alive connection the server closed while it sat idle fails the next request on it before
+          // any response byte; RFC 9110 §9.2.2 lets a client send an idempotent request again, as browsers do. The
+          // pool may hold more than one such connection (a server closes its idle ones together), hence a few tries.
+          if (controller.signal.aborted || resends >= MAX_RESENDS || !isClosedConnection(err)) throw err;
+        }
+      }
       const { statusCode: status, headers, body } = response;
 
       if (status >= 300 && status < 400) {

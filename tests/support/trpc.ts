@@ -318,6 +318,15 @@ export function expectEventsMatchTruth(events: readonly TrackedEvent[], truth: C
     seen.add(expected);
   }
   expect(problems, "itemScraped events vs truth").toEqual([]);
+  // Before counting, name the pages that should have succeeded and did not, with what the crawler said about them.
+  const failures = new Map(ofKind(events, "pageFailed").map((event) => [event.data.pageFailed?.url, event.data.pageFailed]));
+  const missing = [...new Set(truth.itemsById.values())]
+    .filter((item) => !seen.has(item))
+    .map((item) => {
+      const failure = item.urls.map((url) => failures.get(url)).find((found) => found !== undefined);
+      return `${item.requestedUrl}: ${failure === undefined ? "no event" : `pageFailed ${failure.errorKind} ${failure.message ?? ""}`}`;
+    });
+  expect(missing, "successful pages of the truth without an itemScraped").toEqual([]);
   expect(scraped, "one itemScraped per successful page").toHaveLength(truth.successCount);
 
   const failed = ofKind(events, "pageFailed").map((event) => event.data.pageFailed);

@@ -13,6 +13,7 @@
  * not reported and the crawl resolves once every one of them has settled,
  * so nothing is reported after it resolves.
  */
+import { getMaxListeners, setMaxListeners } from "node:events";
 import type { PageErrorKind } from "@trawl/proto";
 import type { Dispatcher } from "undici";
 import { PageExtractor, type PageExtract } from "../extract/page-extractor.js";
@@ -175,6 +176,9 @@ export interface CrawlObserver {
  */
 export function crawl(options: CrawlOptions, observer: CrawlObserver): Promise<void> {
   const { signal } = options;
+  // Every page in flight listens on the signal while it fetches and while it waits (host scheduler, retry backoff,
+  // robots.txt): that many listeners are expected, not a leak.
+  setMaxListeners(Math.max(getMaxListeners(signal), 4 * options.concurrency + 8), signal);
   const frontier = new Frontier(options.maxPages);
   const prefixes = options.startUrls.map(originPrefix);
   const { resume, pause } = options;

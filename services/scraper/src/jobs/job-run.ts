@@ -5,7 +5,6 @@
  * URL, one final JobProgress, then exactly one terminal event — and nothing
  * after it.
  */
-import { setMaxListeners } from "node:events";
 import { create } from "@bufbuild/protobuf";
 import {
   ItemScrapedSchema,
@@ -131,9 +130,6 @@ export class JobRun {
     this.throttle = new ProgressThrottle(ctx.progressIntervalMs, () => this.emitProgress());
     this.nearDuplicates = job.spec.extractEmbeddings ? new NearDuplicateIndex() : undefined;
     this.remainingMs = job.spec.maxDurationMs;
-    // Every page in flight listens on the job's signal while it fetches and while it waits
-    // (host scheduler, retry backoff, robots.txt); that is expected, not a leak.
-    setMaxListeners(4 * job.spec.concurrency + 8, this.controller.signal);
   }
 
   /**

@@ -49,8 +49,11 @@ const stream = (chunk: Buffer, total: number, headers: Record<string, string> = 
     res.writeHead(200, { "content-type": "text/html", ...headers });
     for (let sent = 0; sent < total && !res.destroyed; sent += chunk.length) {
       if (!res.write(chunk)) await new Promise<void>((resolve) => {
-        res.once("drain", resolve);
-        res.once("close", resolve);
+        const go = (): void => {
+          res.off("drain", go).off("close", go);
+          resolve();
+        };
+        res.on("drain", go).on("close", go);
       });
     }
     res.end();

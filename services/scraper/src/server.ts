@@ -22,6 +22,7 @@ import { JobService } from "./jobs/job-service.js";
 import type { JobPersistence } from "./jobs/job-run.js";
 import { createObservabilityServer, type ObservabilityServer } from "./metrics/observability-server.js";
 import { GrpcState, readiness, StoreState, type ReadinessReport } from "./metrics/readiness.js";
+import { callOutcomeInterceptor } from "./metrics/grpc-calls.js";
 import { ErrorKind, ScraperMetrics, type ScraperMetricsOptions } from "./metrics/scraper-metrics.js";
 import { openStore } from "./store/open-store.js";
 import { PersistentEventLog } from "./store/persistent-event-log.js";
@@ -153,7 +154,9 @@ export function createScraperServer(config: ScraperConfig, logger: Logger = pino
   });
   const watchers = new Set<EventWatcher>();
   const registry = new TokenRegistry(config.authTokens ?? []);
-  const server = new grpc.Server({ interceptors: [authServerInterceptor(registry, neededRole)] });
+  const server = new grpc.Server({
+    interceptors: [callOutcomeInterceptor((path, code) => metrics.grpcCallEnded(path, code)), authServerInterceptor(registry, neededRole)],
+  });
   addService(
     server,
     ScraperService,

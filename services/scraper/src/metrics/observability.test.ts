@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { createClient, JobProgressSchema, JobStatus, ScraperService, type WatchEventsResponse } from "@trawl/proto";
+import { status as grpcStatus } from "@grpc/grpc-js";
+import { bearerInterceptor, createClient, JobProgressSchema, JobStatus, ScraperService, type WatchEventsResponse } from "@trawl/proto";
 import SQLite from "better-sqlite3";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConfigError, loadConfig } from "../config.js";
@@ -166,6 +167,38 @@ describe("scraper observability listener", () => {
     expect(valueOf(samples, "trawl_scraper_errors_total", { kind: "job_failed" })).toBe(1);
     expect(valueOf(samples, "trawl_scraper_errors_total", { kind: "task_failed" })).toBe(1);
     expect(valueOf(samples, "trawl_scraper_jobs", { status: "failed" })).toBe(1);
+  });
+
+  it("counts gRPC calls by method and status: successes, refusals by handlers and by the token check, cancelled streams", async () => {
+    const READ = "reader-token-0123456789";
+    const { address, metricsUrl } = await started({ AUTH_TOKENS: `t:read:${READ}` });
+    const as = (token: string | undefined) => {
+      const made = createClient(ScraperService, address, undefined, token === undefined ? {} : { interceptors: [bearerInterceptor(token)] });
+      cleanups.push(() => made.close());
+      return made;
+    };
+    const reader = as(READ);
+    const codeOf = (call: Promise<unknown>) => call.then(() => grpcStatus.OK, (err: { code: grpcStatus }) => err.code);
+    expect(await codeOf(reader.listJobs({}))).toBe(grpcStatus.OK);
+    expect(await codeOf(reader.listJobs({}))).toBe(grpcStatus.OK);
+    expect(await codeOf(reader.getJob({ jobId: "" }))).toBe(grpcStatus.INVALID_ARGUMENT);
+    expect(await codeOf(reader.getJob({ jobId: "no-such-job" }))).toBe(grpcStatus.NOT_FOUND);
+    expect(await codeOf(as(undefined).listJobs({}))).toBe(grpcStatus.UNAUTHENTICATED);
+    expect(await codeOf(reader.startJob({ crawl: { urls: ["http://127.0.0.1/"] } }))).toBe(grpcStatus.PERMISSION_DENIED);
+    const stream = reader.watchEvents({});
+    stream.on("error", () => undefined);
+    await vi.waitFor(async () => expect(valueOf(await scrape(metricsUrl), "trawl_scraper_watch_streams")).toBe(1));
+    stream.cancel();
+
+    await vi.waitFor(async () => expect(valueOf(await scrape(metricsUrl), "trawl_scraper_grpc_handled_total", { method: "WatchEvents", code: "CANCELLED" })).toBe(1));
+    const samples = await scrape(metricsUrl);
+    const handled = (method: string, code: string) => valueOf(samples, "trawl_scraper_grpc_handled_total", { method, code });
+    expect(handled("ListJobs", "OK")).toBe(2);
+    expect(handled("GetJob", "INVALID_ARGUMENT")).toBe(1);
+    expect(handled("GetJob", "NOT_FOUND")).toBe(1);
+    expect(handled("ListJobs", "UNAUTHENTICATED")).toBe(1);
+    expect(handled("StartJob", "PERMISSION_DENIED")).toBe(1);
+    expect(handled("StartJob", "OK")).toBeUndefined();
   });
 
   it("turns NOT_SERVING and not ready when the store fails to commit", async () => {

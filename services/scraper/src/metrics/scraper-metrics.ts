@@ -57,6 +57,7 @@ export class ScraperMetrics {
   readonly registry = new Registry();
   private sources: ScraperMetricsSources | undefined;
   private readonly errorsTotal: Counter<"kind">;
+  private readonly grpcHandled: Counter<"method" | "code">;
   private readonly pageDuration: Histogram<"platform" | "outcome">;
 
   constructor(options: ScraperMetricsOptions = {}) {
@@ -67,6 +68,12 @@ export class ScraperMetrics {
     const platforms = (): readonly PlatformStats[] => sources()?.platformStats() ?? [];
 
     this.errorsTotal = new Counter({ name: "trawl_scraper_errors_total", help: "Job, task and store failures, by kind.", labelNames: ["kind"] as const, registers });
+    this.grpcHandled = new Counter({
+      name: "trawl_scraper_grpc_handled_total",
+      help: "gRPC calls ended, by method and status code (OK, INVALID_ARGUMENT, UNAUTHENTICATED, CANCELLED by the caller, ...).",
+      labelNames: ["method", "code"] as const,
+      registers,
+    });
     this.pageDuration = new Histogram({
       name: "trawl_scraper_page_duration_seconds",
       help: "Processing time (fetch + parse) of pages processed by this process, by platform and outcome (ok, error).",
@@ -203,6 +210,11 @@ export class ScraperMetrics {
 
   error(kind: ErrorKind): void {
     this.errorsTotal.inc({ kind });
+  }
+
+  /** A gRPC call ended: `path` is its full method path (`/trawl.v1.ScraperService/StartJob`), `code` its status name. */
+  grpcCallEnded(path: string, code: string): void {
+    this.grpcHandled.inc({ method: path.slice(path.lastIndexOf("/") + 1), code });
   }
 
   /** Sees every event the log appends; `platform` is its job's. Times its pages and counts its failures. */

@@ -71,6 +71,23 @@ describe("typed client against a real grpc-js server", () => {
     await expect(client.getJob({ jobId: "nope" })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
   });
 
+  it("answers bytes that are not a valid request INVALID_ARGUMENT naming the type, without calling the handler", async () => {
+    // Field 1 says 5 bytes follow; one does.
+    const truncated = Buffer.from([0x0a, 0x05, 0x61]);
+    const raw = client.grpc;
+    const unary = await new Promise<grpc.ServiceError | null>((resolve) =>
+      raw.makeUnaryRequest("/trawl.v1.ScraperService/GetJob", (bytes: Buffer) => bytes, (bytes: Buffer) => bytes, truncated, (err) => resolve(err)),
+    );
+    expect(unary).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/^the request is not a valid trawl\.v1\.GetJobRequest message: \S/) });
+
+    const stream = raw.makeServerStreamRequest("/trawl.v1.ScraperService/WatchEvents", (bytes: Buffer) => bytes, (bytes: Buffer) => bytes, truncated);
+    const received: unknown[] = [];
+    stream.on("data", (message) => received.push(message));
+    const error = await new Promise<grpc.ServiceError>((resolve) => stream.on("error", resolve));
+    expect(error).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/^the request is not a valid trawl\.v1\.WatchEventsRequest message: \S/) });
+    expect(received, "the handler, which writes three events, never ran").toEqual([]);
+  });
+
   it("streams decoded messages in order", async () => {
     const offsets: bigint[] = [];
     for await (const msg of client.watchEvents({ jobId: "j", afterOffset: 10n })) {

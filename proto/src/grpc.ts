@@ -39,6 +39,32 @@ export type ServiceClient<S extends GenService<GenServiceMethods>> = {
 } & { readonly grpc: grpc.Client; close(): void };
 
 /**
+ * What the server's deserializer yields for bytes that are not a message of
+ * the method's input type. grpc-js would answer a throwing deserializer with
+ * INTERNAL — a server fault to the caller and to its alerts — so the
+ * handlers `addService` registers answer this with INVALID_ARGUMENT instead,
+ * and the service's handler never sees it.
+ */
+class UndecodableRequest {
+  constructor(
+    readonly typeName: string,
+    readonly reason: string,
+  ) {}
+
+  status(): Partial<grpc.StatusObject> {
+    return { code: grpc.status.INVALID_ARGUMENT, details: `the request is not a valid ${this.typeName} message: ${this.reason}` };
+  }
+}
+
+function decodeRequest(input: DescMessage, bytes: Buffer): unknown {
+  try {
+    return fromBinary(input, bytes);
+  } catch (err) {
+    return new UndecodableRequest(input.typeName, err instanceof Error ? err.message : String(err));
+  }
+}
+
+/**
  * Builds the grpc-js ServiceDefinition of a generated service: one entry per
  * method with its wire path and protobuf-es (de)serializers.
  */
@@ -52,7 +78,7 @@ export function serviceDefinition(service: DescService): grpc.ServiceDefinition 
       requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
       responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
       requestSerialize: (value: MessageShape<typeof input>) => Buffer.from(toBinary(input, value)),
-      requestDeserialize: (bytes: Buffer) => fromBinary(input, bytes),
+      requestDeserialize: (bytes: Buffer) => decodeRequest(input, bytes),
       responseSerialize: (value: MessageShape<typeof output>) => Buffer.from(toBinary(output, value)),
       responseDeserialize: (bytes: Buffer) => fromBinary(output, bytes),
     } as grpc.MethodDefinition<unknown, unknown>;
@@ -60,13 +86,38 @@ export function serviceDefinition(service: DescService): grpc.ServiceDefinition 
   return definition;
 }
 
-/** Registers `handlers` for `service` on a grpc-js server. */
+/**
+ * Registers `handlers` for `service` on a grpc-js server. A request that is
+ * not a valid message of its method's input type is answered
+ * INVALID_ARGUMENT, naming the type, without calling the handler.
+ */
 export function addService<S extends GenService<GenServiceMethods>>(
   server: grpc.Server,
   service: S,
   handlers: ServiceHandlers<S>,
 ): void {
-  server.addService(serviceDefinition(service), handlers as unknown as grpc.UntypedServiceImplementation);
+  const given = handlers as unknown as Record<string, grpc.UntypedHandleCall | undefined>;
+  const guarded: grpc.UntypedServiceImplementation = {};
+  for (const method of service.methods) {
+    const handler = given[method.localName];
+    if (handler === undefined) continue;
+    if (method.methodKind === "unary") {
+      const unary = handler as grpc.handleUnaryCall<unknown, unknown>;
+      guarded[method.localName] = ((call, callback) => {
+        if (call.request instanceof UndecodableRequest) callback(call.request.status());
+        else unary(call, callback);
+      }) satisfies grpc.handleUnaryCall<unknown, unknown>;
+    } else if (method.methodKind === "server_streaming") {
+      const streaming = handler as grpc.handleServerStreamingCall<unknown, unknown>;
+      guarded[method.localName] = ((call) => {
+        if (call.request instanceof UndecodableRequest) call.emit("error", call.request.status());
+        else streaming(call);
+      }) satisfies grpc.handleServerStreamingCall<unknown, unknown>;
+    } else {
+      guarded[method.localName] = handler;
+    }
+  }
+  server.addService(serviceDefinition(service), guarded);
 }
 
 /**

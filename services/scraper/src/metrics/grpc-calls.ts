@@ -5,8 +5,8 @@
  * first (a cancelled WatchEvents stream, a passed deadline). It must come
  * before the interceptors whose refusals it should see: grpc-js wraps the
  * array's calls in order, so later interceptors send through earlier ones.
- * (A request grpc-js cannot decode is answered INTERNAL beneath every
- * interceptor and is not seen.)
+ * (What grpc-js refuses beneath every interceptor — a message over the size
+ * limit, an unknown method — is not seen.)
  */
 import * as grpc from "@grpc/grpc-js";
 

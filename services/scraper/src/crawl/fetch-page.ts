@@ -19,8 +19,8 @@
  *
  * A request whose connection closes before its response starts (a reused
  * keep-alive connection the server was closing) is sent again on another
- * connection within the same hop (up to MAX_RESENDS times), as browsers do; failures after the
- * response began are the page's outcome.
+ * connection within the same hop (up to MAX_RESENDS times), as browsers do;
+ * failures after the response began are the page's outcome.
  */
 import { TextDecoder } from "node:util";
 import { PageErrorKind } from "@trawl/proto";
@@ -284,6 +284,28 @@ async function streamBody(
 }
 
 /**
+ * GETs `url`. A pooled keep-alive connection the server closed while it sat
+ * idle fails the next request on it before any response byte; RFC 9110
+ * §9.2.2 lets a client send an idempotent request again, as browsers do.
+ * The pool may hold more than one such connection (a server closes its idle
+ * ones together), hence up to MAX_RESENDS tries.
+ */
+async function get(url: string, options: FetchOptions, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+  for (let resends = 0; ; resends++) {
+    try {
+      return await request(url, {
+        dispatcher: options.dispatcher,
+        method: "GET",
+        headers: { "user-agent": options.userAgent, accept: options.accept ?? HTML_ACCEPT, "accept-encoding": ACCEPT_ENCODING },
+        signal,
+      });
+    } catch (err) {
+      if (signal.aborted || resends >= MAX_RESENDS || !isClosedConnection(err)) throw err;
+    }
+  }
+}
+
+/**
  * Fetches `url` (normalised http(s)) and streams an accepted body into
  * `sink`. Never throws: every failure is an `error` outcome, and an abort of
  * the job signal is `aborted` (the page is then not counted at all).
@@ -323,25 +345,7 @@ export async function fetchPage<T>(url: string, options: FetchOptions, sink: Bod
       if (options.gate !== undefined) release = await options.gate(current);
       if (signal.aborted) return { kind: "aborted" };
       budget.arm();
-      const send = (): Promise<Dispatcher.ResponseData> =>
-        request(current, {
-          dispatcher: options.dispatcher,
-          method: "GET",
-          headers: { "user-agent": options.userAgent, accept: options.accept ?? HTML_ACCEPT, "accept-encoding": ACCEPT_ENCODING },
-          signal: controller.signal,
-        });
-      let response: Dispatcher.ResponseData | undefined;
-      for (let resends = 0; response === undefined; resends++) {
-        try {
-          response = await send();
-        } catch (err) {
-          // A pooled keep-alive connection the server closed while it sat idle fails the next request on it before
-          // any response byte; RFC 9110 §9.2.2 lets a client send an idempotent request again, as browsers do. The
-          // pool may hold more than one such connection (a server closes its idle ones together), hence a few tries.
-          if (controller.signal.aborted || resends >= MAX_RESENDS || !isClosedConnection(err)) throw err;
-        }
-      }
-      const { statusCode: status, headers, body } = response;
+      const { statusCode: status, headers, body } = await get(current, options, controller.signal);
 
       if (status >= 300 && status < 400) {
         await discard(body);

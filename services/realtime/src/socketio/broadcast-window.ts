@@ -17,6 +17,7 @@
  * everything pending at once; the edge calls it before anything that must not
  * overtake a pending packet (a per-socket emit, an ack, a join or a leave).
  */
+import { FlushWindow } from "../ws/flush-window.js";
 
 export interface WindowPacket {
   readonly event: string;
@@ -35,15 +36,14 @@ export interface RoomBatch {
 export class BroadcastWindow {
   /** This window's batches by room and except-set, in the order they were opened. */
   private pending = new Map<string, RoomBatch>();
-  /** The window's end, when one is scheduled: a timer inside a window, an immediate at the end of a quiet tick. */
-  private timer: NodeJS.Timeout | undefined;
-  private immediate: NodeJS.Immediate | undefined;
-  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private readonly window: FlushWindow;
 
   constructor(
-    private readonly windowMs: number,
+    windowMs: number,
     private readonly deliver: (batches: readonly RoomBatch[]) => void,
-  ) {}
+  ) {
+    this.window = new FlushWindow(windowMs, () => this.flush());
+  }
 
   /** Packets waiting for the end of the window (diagnostics, tests). */
   get size(): number {
@@ -60,7 +60,7 @@ export class BroadcastWindow {
     if (batch === undefined) {
       batch = { room, except: new Set(except), packets: [] };
       this.pending.set(key, batch);
-      this.schedule();
+      this.window.schedule();
     }
     batch.packets.push(packet);
   }
@@ -91,27 +91,6 @@ export class BroadcastWindow {
   /** Drops whatever is pending (the edge is shutting down). */
   dispose(): void {
     this.pending.clear();
-    this.cancel();
+    this.window.cancel();
   }
-
-  private schedule(): void {
-    if (this.timer !== undefined || this.immediate !== undefined) return;
-    const wait = this.windowMs - (performance.now() - this.lastFlushAt);
-    if (wait >= 1) this.timer = setTimeout(this.onWindowEnd, wait);
-    else this.immediate = setImmediate(this.onWindowEnd);
-  }
-
-  private cancel(): void {
-    clearTimeout(this.timer);
-    clearImmediate(this.immediate);
-    this.timer = undefined;
-    this.immediate = undefined;
-  }
-
-  private readonly onWindowEnd = (): void => {
-    this.timer = undefined;
-    this.immediate = undefined;
-    this.lastFlushAt = performance.now();
-    this.flush();
-  };
 }

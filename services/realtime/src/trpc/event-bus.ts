@@ -28,6 +28,7 @@ import { toJson } from "@bufbuild/protobuf";
 import type { Duplex } from "node:stream";
 import { JobEventSchema, type JobEvent, type JobEventJson } from "@trawl/proto";
 import type { WebSocket } from "ws";
+import { FlushWindow } from "../ws/flush-window.js";
 import { TEXT_FRAME_HEADER_MAX, writeTextFrameHeader } from "../ws/frame-batch.js";
 import type { DialectCounters } from "../metrics/gateway-metrics.js";
 import { type Cursor, formatCursor } from "./cursor.js";
@@ -172,13 +173,13 @@ export class EventBus {
   private window: WindowEvent[] = [];
   /** Per direct subscriber, the indices into `window` of the events it matched. */
   private readonly matched = new Map<Subscriber, number[]>();
-  private flushScheduled = false;
-  private lastFlushAt = 0;
+  private readonly flushWindow: FlushWindow;
   /** A WebSocket subscriber holding more unsent bytes than this is behind. */
   readonly maxBufferedBytes: number;
   private readonly maxQueuedEvents: number;
 
   constructor(private readonly options: EventBusOptions) {
+    this.flushWindow = new FlushWindow(options.batchWindowMs ?? 0, () => this.flush());
     this.maxBufferedBytes = options.maxBufferedBytes ?? 1 << 20;
     this.maxQueuedEvents = options.maxQueuedEvents ?? 4_096;
   }
@@ -252,7 +253,7 @@ export class EventBus {
         subscriber.notify();
       }
     }
-    if (windowIndex >= 0) this.scheduleFlush();
+    if (windowIndex >= 0) this.flushWindow.schedule();
   }
 
   /** The gateway's position, or `floor` where that is further on. */
@@ -271,18 +272,8 @@ export class EventBus {
     return false;
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    const wait = (this.options.batchWindowMs ?? 0) - (performance.now() - this.lastFlushAt);
-    if (wait >= 1) setTimeout(this.flush, wait);
-    else setImmediate(this.flush);
-  }
-
   /** Writes the window: one buffer per (prefix, matched events), built once and shared by every subscriber it fits. */
-  private readonly flush = (): void => {
-    this.flushScheduled = false;
-    this.lastFlushAt = performance.now();
+  private flush(): void {
     const window = this.window;
     this.window = [];
     const built = new Map<string, Buffer>();
@@ -298,7 +289,7 @@ export class EventBus {
       this.send(subscriber, wire, indices.length, (window[indices[indices.length - 1] as number] as WindowEvent).applied.cursor);
     }
     this.matched.clear();
-  };
+  }
 
   private write(subscriber: Subscriber, events: WindowEvent[]): void {
     this.send(subscriber, frames(subscriber.prefix as Buffer, events), events.length, (events[events.length - 1] as WindowEvent).applied.cursor);

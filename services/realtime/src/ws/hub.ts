@@ -17,6 +17,7 @@ import type { Logger } from "pino";
 import type WebSocket from "ws";
 import { Connection, type ConnectionOptions, type Delivery, type MessageCounters, type SendPolicy } from "./connection.js";
 import { FrameBatch } from "./frame-batch.js";
+import { FlushWindow } from "./flush-window.js";
 
 /** The channel of the seed 000 endpoints, the default. */
 export const SEED000_CHANNEL = "seed000";
@@ -52,13 +53,13 @@ export class Hub {
   private heartbeat: NodeJS.Timeout | undefined;
   /** This tick's frames, per subscriber set they go to. */
   private readonly batches = new Map<Set<Connection>, FrameBatch>();
-  private flushScheduled = false;
-  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private readonly flushWindow: FlushWindow;
 
   /** One options object for every connection, so an idle connection holds no copy of its own. */
   private readonly connectionOptions: ConnectionOptions;
 
   constructor(private readonly options: HubOptions) {
+    this.flushWindow = new FlushWindow(options.batchWindowMs ?? 0, () => this.flush());
     this.connectionOptions = {
       policy: options.policy,
       pongFrame: options.pongFrame,
@@ -204,12 +205,7 @@ export class Hub {
     if (batch === undefined) {
       batch = new FrameBatch();
       this.batches.set(subscribers, batch);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        const wait = (this.options.batchWindowMs ?? 0) - (performance.now() - this.lastFlushAt);
-        if (wait >= 1) setTimeout(this.onTickEnd, wait);
-        else setImmediate(this.onTickEnd);
-      }
+      this.flushWindow.schedule();
     }
     return batch;
   }
@@ -221,12 +217,6 @@ export class Hub {
     this.batches.delete(subscribers);
     batch.sendTo(subscribers);
   }
-
-  private readonly onTickEnd = (): void => {
-    this.flushScheduled = false;
-    this.lastFlushAt = performance.now();
-    this.flush();
-  };
 
   private readonly beat = (): void => {
     for (const connection of this.connections) {

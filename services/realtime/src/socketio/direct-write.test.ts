@@ -127,6 +127,18 @@ const directWrites = (tcp: Tcp) => tcp.writes.filter((write) => frameTexts(write
 const page = (done: number, total: number) => counters({ pagesDone: done, pagesTotal: total, successCount: done, items: done });
 const crawling = (done: number, total: number) => `job:update Crawling: ${done}/${total} pages, 0 errors`;
 
+/** An edge with a 2 s window, one job and one subscribed client that has just received the job's first update. */
+async function windowAfterOneUpdate(jobId: string): Promise<{ booted: Booted; job: JobScript; client: Client }> {
+  const booted = await boot({ batchWindowMs: 2_000 });
+  const job = new JobScript(jobId, Platform.WEB, offsetCounter());
+  booted.apply(job.started(0));
+  const client = await open(booted.base);
+  await subscribe(client, jobId);
+  booted.apply(job.progress(1, page(1, 10)));
+  await until(() => client.log.includes(crawling(1, 10)));
+  return { booted, job, client };
+}
+
 describe("socket.io edge, direct path", () => {
   it("writes a window's broadcasts to a WebSocket member in one write, exactly the packets socket.io sends a long-polling member", async () => {
     const booted = await boot();
@@ -185,13 +197,7 @@ describe("socket.io edge, direct path", () => {
     ["a per-socket emit (job:error)", (client: Client) => client.socket.emitWithAck("subscribe:job", { job_id: "no-such-job" }), "job:error Unknown job: no-such-job"],
     ["an unsubscribe (leaving the room) and its ack", (client: Client) => client.socket.emitWithAck("unsubscribe:job", { job_id: "job-order" }).then(() => client.log.push("ack")), "ack"],
   ])("flushes the pending window before %s, so the broadcast is neither overtaken nor lost", async (_name, request, answer) => {
-    const booted = await boot({ batchWindowMs: 2_000 });
-    const job = new JobScript("job-order", Platform.WEB, offsetCounter());
-    booted.apply(job.started(0));
-    const client = await open(booted.base);
-    await subscribe(client, "job-order");
-    booted.apply(job.progress(1, page(1, 10)));
-    await until(() => client.log.includes(crawling(1, 10)));
+    const { booted, job, client } = await windowAfterOneUpdate("job-order");
     // Within the window of the last flush: this one waits for up to two seconds.
     booted.apply(job.progress(2, page(2, 10)));
     await sleep(20);
@@ -202,13 +208,7 @@ describe("socket.io edge, direct path", () => {
   });
 
   it("a client that subscribes mid-window gets its picture and not the broadcasts published before it joined", async () => {
-    const booted = await boot({ batchWindowMs: 2_000 });
-    const job = new JobScript("job-join", Platform.WEB, offsetCounter());
-    booted.apply(job.started(0));
-    const early = await open(booted.base);
-    await subscribe(early, "job-join");
-    booted.apply(job.progress(1, page(1, 10)));
-    await until(() => early.log.includes(crawling(1, 10)));
+    const { booted, job, client: early } = await windowAfterOneUpdate("job-join");
     booted.apply(job.progress(2, page(2, 10)));
     const late = await open(booted.base);
     await subscribe(late, "job-join");

@@ -16,7 +16,7 @@
  */
 import type { Duplex } from "node:stream";
 import type { Socket } from "socket.io";
-import { textFrame } from "../ws/frame-batch.js";
+import { tcpOf, textFrame } from "../ws/frame-batch.js";
 
 /** The client takes engine.io's own path (long-polling, packets queued in engine.io, over its bound). */
 export const VIA_ENGINE = "via-engine";
@@ -29,7 +29,7 @@ interface EngineSocketFields {
   readyState?: string;
   upgrading?: boolean;
   writeBuffer?: readonly unknown[];
-  transport?: { name?: string; socket?: { readyState?: number; _socket?: Duplex } };
+  transport?: { name?: string; socket?: { readyState?: number } };
 }
 
 /** ws's WebSocket.OPEN. */
@@ -52,7 +52,7 @@ export function directTarget(socket: Socket, maxBufferedBytes: number): DirectTa
   const transport = engine.transport;
   if (transport?.name !== "websocket") return VIA_ENGINE;
   const ws = transport.socket;
-  const tcp = ws?._socket;
+  const tcp = tcpOf(ws);
   if (ws === undefined || tcp === undefined) return VIA_ENGINE;
   // Disconnected mid-window: engine.io has not heard yet, but no byte may follow a destroy or a close frame.
   if (ws.readyState !== WS_OPEN || tcp.destroyed || !tcp.writable) return GONE;

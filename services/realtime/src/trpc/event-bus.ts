@@ -29,7 +29,7 @@ import type { Duplex } from "node:stream";
 import { JobEventSchema, type JobEvent, type JobEventJson } from "@trawl/proto";
 import type { WebSocket } from "ws";
 import { FlushWindow } from "../ws/flush-window.js";
-import { TEXT_FRAME_HEADER_MAX, writeTextFrameHeader } from "../ws/frame-batch.js";
+import { TEXT_FRAME_HEADER_MAX, tcpOf, writeTextFrameHeader } from "../ws/frame-batch.js";
 import type { DialectCounters } from "../metrics/gateway-metrics.js";
 import { type Cursor, formatCursor } from "./cursor.js";
 
@@ -96,7 +96,7 @@ export class Subscriber {
 
   /** The WebSocket's TCP socket (ws's own field: the bus writes whole frames to it). */
   get tcp(): Duplex | undefined {
-    return (this.socket as unknown as { _socket?: Duplex } | undefined)?._socket;
+    return tcpOf(this.socket);
   }
 
   /** Unsent bytes on the subscriber's socket. */

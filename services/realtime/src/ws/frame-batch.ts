@@ -11,6 +11,7 @@
  * send policy (conflation, counted drops), which needs each frame's payload,
  * delivery and key — kept alongside.
  */
+import type { Duplex } from "node:stream";
 import type { Connection, Delivery } from "./connection.js";
 
 export interface BatchedFrame {
@@ -62,6 +63,14 @@ export function textFrame(data: Buffer): Buffer {
 
 function headerLength(length: number): number {
   return length < 126 ? 2 : length < 65_536 ? 4 : 10;
+}
+
+/**
+ * The TCP socket under a ws WebSocket (ws's own `_socket` field): the edges
+ * that frame a batch themselves write it there whole.
+ */
+export function tcpOf(ws: object | undefined): Duplex | undefined {
+  return (ws as { _socket?: Duplex } | undefined)?._socket;
 }
 
 /** The longest header a text frame can have (a 64-bit payload length). */

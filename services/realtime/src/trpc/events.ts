@@ -26,7 +26,6 @@ export const REPLAY_STALL_MS = 15_000;
 /** The JobEvent kinds (`started`, `pageFailed`, …), from the generated schema. */
 export const EVENT_KINDS: readonly string[] = JobEventSchema.oneofs.flatMap((oneof) => oneof.fields.map((field) => field.localName));
 
-export { currentCursor, formatCursor, parseCursor, type Cursor } from "./cursor.js";
 
 const watchInput = z.object({
   jobId: z.string().min(1, "jobId must not be empty").max(200, "jobId is too long").optional(),

@@ -10,7 +10,7 @@ import { isoTime } from "../state/time.js";
 import { jobView, platformStatsView, recentPreviews } from "../state/views.js";
 import type { LiveState } from "../state/live-state.js";
 import { eventJson } from "./event-bus.js";
-import { currentCursor } from "./events.js";
+import { currentCursor } from "./cursor.js";
 import { inScope, type TenantScope } from "../auth/scope.js";
 import { readProcedure, takeSubscriptionSlot } from "./init.js";
 

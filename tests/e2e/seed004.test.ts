@@ -377,7 +377,12 @@ describe("seed 004: Socket.IO at /socket.io", () => {
       const pyDone = await py.waitForLine("the Python client's Job completed", (line) => line.startsWith("Job completed: "));
 
       const check = (lines: readonly string[], updatePrefix: string, done: string, label: string): Record<string, string | number> => {
-        const updates = lines.filter((line) => line.startsWith(updatePrefix)).map((line) => loggedFields(line));
+        // The Python example prints from one thread per message, and print() writes its text and its newline
+        // separately: two updates that arrive together can share a line ("Job update: {…}Job update: {…}"). So
+        // the output is cut at every print's prefix, not at line ends.
+        const donePrefix = done.slice(0, done.indexOf(": ") + 2);
+        const printed = lines.join("\n").split(new RegExp(`(?=${updatePrefix}|${donePrefix})`)).map((part) => part.trim());
+        const updates = printed.filter((part) => part.startsWith(updatePrefix)).map((part) => loggedFields(part.split("\n")[0] as string));
         expect(updates.length, `${label}: updates printed`).toBeGreaterThan(1);
         for (const update of updates) {
           expect(Object.keys(update).sort(), `${label}: update fields`).toEqual(["job_id", "message", "progress", "status", "timestamp"]);
